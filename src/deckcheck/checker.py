@@ -1,0 +1,156 @@
+"""Check decks: read them, reuse cached results, run the rest in parallel kernels."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import environment
+from .cache import ResultCache, deck_key
+from .deck import Deck
+from .parser import read_deck
+from .results import BlockResult, DeckResult
+
+
+class UsageError(Exception):
+    """A mistake in how deckcheck was called (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    use_cache: bool = True
+    jobs: int = 0  # 0: one per core
+    timeout: float = 300.0
+    memory_limit: int = 0
+
+    @property
+    def job_count(self) -> int:
+        return self.jobs if self.jobs > 0 else os.cpu_count() or 1
+
+
+def find_decks(paths: Sequence[str]) -> list[Path]:
+    """Deck files named, or found (recursively, *.md) under named folders; in a stable order."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*.md")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.exists() or path.is_symlink():
+            found.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {name}")
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.absolute(), path)
+    return list(unique.values())
+
+
+def default_memory_limit(jobs: int) -> int:
+    """Three quarters of the machine's memory, shared between the kernels that run at once."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+    return int(total * 0.75 / max(1, jobs))
+
+
+DeckDone = Callable[[Deck, DeckResult], None]
+BlockDone = Callable[[Deck, BlockResult], None]
+
+
+class Checker:
+    """Checks a list of decks; results come back in the decks' order."""
+
+    def __init__(
+        self,
+        options: CheckOptions,
+        on_deck: DeckDone | None = None,
+        on_block: BlockDone | None = None,
+    ) -> None:
+        self.options = options
+        self.on_deck = on_deck or (lambda deck, result: None)
+        self.on_block = on_block or (lambda deck, result: None)
+        self.cache = ResultCache(environment.cache_root() / "results")
+
+    def read(self, paths: Sequence[Path]) -> list[Deck]:
+        return [read_deck(path) for path in paths]
+
+    async def check(self, decks: Sequence[Deck]) -> list[DeckResult]:
+        runtime = environment.runtime_fingerprint()
+        standins = environment.standins()
+        keys = [deck_key(deck, runtime, standins) for deck in decks]
+        cached = [
+            self.cache.get(key, deck) if self.options.use_cache else None
+            for deck, key in zip(decks, keys, strict=True)
+        ]
+        results: list[DeckResult | None] = list(cached)
+        done = [asyncio.get_running_loop().create_future() for _ in decks]
+        for index, result in enumerate(cached):
+            if result is not None:
+                done[index].set_result(result)
+        pending = [i for i, result in enumerate(cached) if result is None]
+        runner_task = asyncio.ensure_future(self._run(decks, pending, keys, done)) if pending else None
+        try:
+            for index, deck in enumerate(decks):
+                results[index] = await done[index]
+                self.on_deck(deck, results[index])
+            if runner_task is not None:
+                await runner_task
+        finally:
+            if runner_task is not None and not runner_task.done():
+                runner_task.cancel()
+                await asyncio.gather(runner_task, return_exceptions=True)
+        return [result for result in results if result is not None]
+
+    async def _run(self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list) -> None:
+        from .executor import DeckRunner, RunOptions
+
+        jobs = min(self.options.job_count, len(pending))
+        options = RunOptions(
+            timeout=self.options.timeout,
+            memory_limit=self.options.memory_limit,
+            env=environment.kernel_env(jobs),
+            network=environment.network_allowed() if _needs_network(decks, pending) else False,
+        )
+        runner = DeckRunner(options, progress=self.on_block)
+        versions = environment.versions()
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in pending:
+            queue.put_nowait(index)
+
+        async def worker() -> None:
+            while not queue.empty():
+                index = queue.get_nowait()
+                try:
+                    result = _with_versions(await runner.run(decks[index]), versions)
+                except Exception as error:  # surfaces in check(), which awaits this deck
+                    done[index].set_exception(error)
+                    continue
+                if self.options.use_cache and decks[index].runnable:
+                    self.cache.put(keys[index], result)
+                done[index].set_result(result)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(jobs)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+
+def _needs_network(decks: Sequence[Deck], pending: list[int]) -> bool:
+    return any("network" in block.options.requires for i in pending for block in decks[i].blocks)
+
+
+def _with_versions(result: DeckResult, versions: dict[str, str]) -> DeckResult:
+    return replace(result, versions=versions)

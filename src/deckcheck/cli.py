@@ -1,0 +1,185 @@
+"""The `deckcheck` command. Heavy modules (nbclient, torch, playwright) load only when needed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from . import __version__
+from .checker import Checker, CheckOptions, UsageError, default_memory_limit, find_decks
+from .console import Console
+from .deck import Deck
+from .results import DeckResult
+
+T = TypeVar("T")
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _size(text: str) -> int:
+    match = SIZE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (write e.g. 4G or 512M, 0 for no limit)")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    return int(number * 1024 ** " kmgt".index(unit or " "))
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="deck files or folders of decks (default: slides/)"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="run every deck, ignoring cached results")
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="decks checked at once (default: one per core)",
+    )
+    parser.add_argument(
+        "--junit-xml", type=Path, metavar="FILE", help="also write one JUnit testcase per block"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive,
+        default=300.0,
+        metavar="SECONDS",
+        help="time limit per block (default 300; a block's timeout= wins)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="memory limit per kernel, e.g. 4G; 0 for none (default: 3/4 of RAM shared by the jobs)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deckcheck",
+        description="Run every Python block of every Marp deck in a Jupyter kernel; "
+        "publish the decks that pass.",
+    )
+    parser.add_argument("--version", action="version", version=f"deckcheck {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser("check", help="run every block and report failures at their line and slide")
+    _check_arguments(check)
+    check.set_defaults(func=command_check)
+    return parser
+
+
+def _options(args: argparse.Namespace) -> CheckOptions:
+    jobs = args.jobs or 0
+    memory = args.memory_limit
+    if memory is None:
+        memory = default_memory_limit(jobs or CheckOptions().job_count)
+    return CheckOptions(use_cache=not args.no_cache, jobs=jobs, timeout=args.timeout, memory_limit=memory)
+
+
+def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult]]:
+    paths = find_decks(args.paths or ["slides"])
+    if not paths:
+        raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
+    checker = Checker(_options(args))
+    decks = checker.read(paths)
+    console = Console(decks)
+    checker.on_deck = console.deck_done
+    checker.on_block = console.block_done
+    try:
+        results = run_async(checker.check(decks))
+    except Interrupted:
+        console.interrupted("Ctrl-C")
+        raise
+    console.finish(results)
+    if args.junit_xml:
+        from .report import write_junit
+
+        write_junit(args.junit_xml, decks, results)
+    return decks, results
+
+
+def exit_status(results: Sequence[DeckResult]) -> int:
+    return 0 if all(result.ok for result in results) else 1
+
+
+def command_check(args: argparse.Namespace) -> int:
+    _, results = run_check(args)
+    return exit_status(results)
+
+
+def run_async(work: Awaitable[T]) -> T:
+    """Run a coroutine; SIGINT and SIGTERM cancel it (its cleanup runs) and raise Interrupted."""
+    received: list[int] = []
+
+    async def main() -> T:
+        task = asyncio.ensure_future(work)
+        loop = asyncio.get_running_loop()
+
+        def stop(signum: int) -> None:
+            received.append(signum)
+            task.cancel()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop, signum)
+        try:
+            return await task
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        if received:
+            raise Interrupted(received[0]) from None
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UsageError as error:
+        print(f"deckcheck: error: {error}", file=sys.stderr)
+        return 2
+    except Interrupted as error:
+        return 128 + error.signum
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,87 @@
+"""Printing a check as it goes: a progress display on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from . import report
+from .deck import Deck
+from .results import BlockResult, DeckResult
+
+
+class Console:
+    def __init__(self, decks: Sequence[Deck], out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.decks = decks
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+        if self.out.isatty():
+            self._start_progress()
+
+    def _start_progress(self) -> None:
+        from rich.console import Console as RichConsole
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=RichConsole(file=self.out, highlight=False, soft_wrap=True),
+            transient=True,
+        )
+        for deck in self.decks:
+            self.tasks[str(deck.path)] = self.progress.add_task(
+                str(deck.path), total=max(1, len(deck.blocks))
+            )
+        self.progress.start()
+
+    def _print(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False)
+        else:
+            print(text, file=self.out, flush=True)
+
+    def block_done(self, deck: Deck, result: BlockResult) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.tasks[str(deck.path)])
+
+    def deck_done(self, deck: Deck, result: DeckResult) -> None:
+        if self.progress is not None:
+            self.progress.update(
+                self.tasks[str(deck.path)], completed=max(1, len(deck.blocks)), visible=False
+            )
+        path = str(deck.path)
+        for problem in sorted(result.problems, key=lambda p: p.line):
+            self._print(report.problem_line(path, problem))
+        for block in result.blocks:
+            if block.status == "failed":
+                self._print(report.failure_report(deck, block))
+            elif block.status == "skipped" and block.reason.startswith("requires"):
+                self._print(report.skip_line(path, block))
+        self._print(report.deck_line(result))
+
+    def finish(self, results: Sequence[DeckResult]) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        warning = report.standin_warning(results)
+        if warning:
+            print(warning, file=self.err, flush=True)
+        invalid = [r.path for r in results if any(p.fatal for p in r.problems)]
+        if invalid:
+            self._print(f"invalid, not run: {', '.join(invalid)}")
+        self._print(report.closing_line(results))
+
+    def interrupted(self, name: str) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        print(
+            f"deckcheck: interrupted ({name}); kernels stopped, nothing cached for unfinished decks",
+            file=self.err,
+            flush=True,
+        )

@@ -1,0 +1,112 @@
+"""The plain data that flows through the pipeline: a Deck of Slides holding Blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output")
+KNOWN_RESOURCES = ("cuda", "mps", "network")
+
+
+@dataclass(frozen=True)
+class BlockOptions:
+    """What the fence info string says about a block (jupytext's `key=value` form)."""
+
+    tags: tuple[str, ...] = ()
+    timeout: float | None = None
+    requires: tuple[str, ...] = ()
+
+    @property
+    def skip_execution(self) -> bool:
+        return "skip-execution" in self.tags
+
+    @property
+    def raises_exception(self) -> bool:
+        return "raises-exception" in self.tags
+
+    @property
+    def remove_cell(self) -> bool:
+        return "remove-cell" in self.tags
+
+    @property
+    def show_output(self) -> bool:
+        return "show-output" in self.tags
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced Python block: its code exactly as the fence holds it."""
+
+    index: int  # 0-based position among the deck's Python blocks
+    line: int  # 1-based line of the opening fence
+    slide: int  # 1-based slide number, as Marp numbers the rendered slides
+    code: str
+    info: str  # the whole fence info string
+    options: BlockOptions = field(default_factory=BlockOptions)
+    end_line: int = 0  # 1-based line of the closing fence (or the last line)
+
+    @property
+    def first_code_line(self) -> int:
+        return self.line + 1
+
+    def deck_line(self, code_line: int) -> int:
+        """The deck file's line for a 1-based line of this block's code."""
+        return self.line + max(code_line, 1)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A local image the deck shows, with the line that references it."""
+
+    src: str
+    line: int
+    slide: int
+
+
+@dataclass(frozen=True)
+class Slide:
+    number: int  # 1-based
+    start_line: int  # 1-based first line of the slide's source
+    end_line: int  # 1-based last line
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a deck that is found without running it."""
+
+    line: int
+    slide: int
+    summary: str
+    fatal: bool = True  # a fatal problem stops the deck from being executed
+
+
+@dataclass(frozen=True)
+class Deck:
+    path: Path  # as the user named it (or relative to the current folder)
+    text: str
+    front_matter: dict[str, object]
+    slides: tuple[Slide, ...]
+    blocks: tuple[Block, ...]
+    images: tuple[ImageRef, ...]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def title(self) -> str:
+        title = self.front_matter.get("title")
+        return str(title) if title else self.path.stem
+
+    @property
+    def runnable(self) -> bool:
+        return not any(problem.fatal for problem in self.problems)
+
+    def slide_at(self, line: int) -> int:
+        """The slide that holds a 1-based line of the deck."""
+        for slide in reversed(self.slides):
+            if slide.start_line <= line:
+                return slide.number
+        return 1

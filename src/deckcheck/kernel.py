@@ -1,0 +1,169 @@
+"""The kernel process: `python -m deckcheck.kernel -f CONNECTION_FILE`.
+
+An ordinary ipykernel, prepared before it answers its first request: a memory limit, a
+crash log, bounded output, no colours, and a record of which stand-in data files the
+deck's code opened. Runs inside the kernel; imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import resource
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+MEMORY_LIMIT = "DECKCHECK_MEMORY_LIMIT"  # bytes
+OUTPUT_LIMIT = "DECKCHECK_OUTPUT_LIMIT"  # characters of printed output per block
+CRASH_LOG = "DECKCHECK_CRASH_LOG"  # where faulthandler writes and cell files are listed
+STANDINS = "DECKCHECK_STANDINS"  # JSON: {absolute path: stand-in name}
+
+_standins: dict[str, str] = {}
+_standins_used: set[str] = set()
+
+
+def _limit_memory() -> None:
+    limit = int(os.environ.get(MEMORY_LIMIT) or 0)
+    if limit > 0:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def _watch_standins() -> None:
+    _standins.update(json.loads(os.environ.get(STANDINS) or "{}"))
+    if not _standins:
+        return
+    names = tuple({os.path.basename(path) for path in _standins})
+
+    def audit(event: str, args: tuple) -> None:
+        if event == "open" and isinstance(args[0], str) and args[0].endswith(names):
+            name = _standins.get(os.path.realpath(args[0]))
+            if name:
+                _standins_used.add(name)
+
+    sys.addaudithook(audit)
+
+
+def standins_used() -> str:
+    return json.dumps(sorted(_standins_used))
+
+
+class _OutputCap:
+    """Keeps a block's printed output to a bounded size, across stdout and stderr."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.dropped = 0
+
+    def wrap(self, stream: Any) -> None:
+        write = stream.write
+
+        def capped_write(text: str) -> int:
+            if not isinstance(text, str):
+                return write(text)
+            room = self.limit - self.used
+            if len(text) > room:
+                self.dropped += len(text) - max(room, 0)
+                text = text[: max(room, 0)]
+            self.used += len(text)
+            if text:
+                write(text)
+            return len(text)
+
+        stream.write = capped_write
+        self._notice = write
+
+    def reset(self, *_: object) -> None:
+        self.used = 0
+        self.dropped = 0
+
+    def report(self, *_: object) -> None:
+        if self.dropped:
+            self._notice(f"\n[deckcheck: {self.dropped:,} more characters of output not kept]\n")
+        self.reset()
+
+
+def _log_cell_files(shell: Any, log: Any) -> None:
+    """List each cell's file name, so a crash traceback can be mapped back to its block."""
+    compiler = shell.compile
+    cache = compiler.cache
+
+    def logged_cache(*args: Any, **kwargs: Any) -> str:
+        name = cache(*args, **kwargs)
+        number = compiler._filename_map.get(name)
+        log.write(f"deckcheck-cell {number} {name}\n")
+        log.flush()
+        return name
+
+    compiler.cache = logged_cache
+
+
+def last_error() -> str:
+    """The last exception as JSON: type, message, frames (with their cell), syntax position."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    value = getattr(sys, "last_value", None)
+    if value is None:
+        return "null"
+    cells = shell.compile._filename_map
+    frames = [
+        {
+            "file": frame.filename,
+            "line": frame.lineno,
+            "name": frame.name,
+            "code": frame.line or "",
+            "cell": cells.get(frame.filename),
+        }
+        for frame in traceback.extract_tb(getattr(sys, "last_traceback", None))
+    ]
+    error: dict[str, Any] = {
+        "type": type(value).__name__,
+        "bases": [cls.__name__ for cls in type(value).__mro__],
+        "message": str(value),
+        "frames": frames,
+    }
+    if isinstance(value, SyntaxError):
+        error["syntax"] = {
+            "cell": cells.get(value.filename or ""),
+            "line": value.lineno,
+            "offset": value.offset,
+            "text": value.text,
+            "msg": value.msg,
+        }
+    return json.dumps(error)
+
+
+def _prepare(shell: Any) -> None:
+    shell.run_line_magic("colors", "nocolor")
+    cap = _OutputCap(int(os.environ.get(OUTPUT_LIMIT) or 1_000_000))
+    cap.wrap(sys.stdout)
+    cap.wrap(sys.stderr)
+    shell.events.register("pre_run_cell", cap.reset)
+    shell.events.register("post_run_cell", cap.report)
+    crash_log = os.environ.get(CRASH_LOG)
+    if crash_log:
+        log = Path(crash_log).open("a", buffering=1)  # noqa: SIM115 - open for the kernel's life
+        faulthandler.enable(file=log, all_threads=False)
+        _log_cell_files(shell, log)
+
+
+def main() -> None:
+    _limit_memory()
+    _watch_standins()
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:])
+    _prepare(app.shell)
+    app.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Starting and stopping one deck's kernel, and making sure nothing of it survives."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import deque
+from pathlib import Path
+
+import psutil
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+from . import kernel as kernel_side
+
+
+class DeckcheckSpecs(KernelSpecManager):
+    """One kernel spec: this Python running `deckcheck.kernel`."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return KernelSpec(
+            argv=[sys.executable, "-m", "deckcheck.kernel", "-f", "{connection_file}"],
+            language="python",
+            display_name="deckcheck",
+        )
+
+
+class KernelError(RuntimeError):
+    """The kernel could not be started; the message says why."""
+
+
+class KernelProcess:
+    """A kernel started for one deck, in the deck's folder, with bounded side channels."""
+
+    def __init__(self, cwd: Path, env: dict[str, str], startup_timeout: float = 60) -> None:
+        self.cwd = cwd
+        self.env = env
+        self.startup_timeout = startup_timeout
+        self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=DeckcheckSpecs())
+        self.manager.shutdown_wait_time = 3.0
+        self.stderr_tail: deque[str] = deque(maxlen=40)
+        fd, crash_log = tempfile.mkstemp(prefix="deckcheck-kernel-", suffix=".log")
+        os.close(fd)
+        self.crash_log = Path(crash_log)
+
+    @property
+    def pid(self) -> int | None:
+        provisioner = self.manager.provisioner
+        return getattr(provisioner, "pid", None) if provisioner else None
+
+    async def start(self) -> None:
+        env = {**self.env, kernel_side.CRASH_LOG: str(self.crash_log)}
+        try:
+            await self.manager.start_kernel(
+                cwd=str(self.cwd),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            )
+        except Exception as error:  # a kernel that cannot start is a user-facing error
+            raise KernelError(f"cannot start a kernel: {error}") from None
+        process = getattr(self.manager.provisioner, "process", None)
+        if process is not None and process.stderr is not None:
+            threading.Thread(target=self._drain, args=(process.stderr,), daemon=True).start()
+
+    def _drain(self, stream) -> None:
+        for raw in iter(lambda: stream.readline(4096), b""):
+            self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def exit_reason(self) -> str:
+        """How the kernel process ended, in a few words."""
+        process = getattr(self.manager.provisioner, "process", None)
+        code = process.poll() if process is not None else None
+        if code is None:
+            return ""
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"killed by {signal.Signals(-code).name}"
+            return f"killed by signal {-code}"
+        return f"exit status {code}"
+
+    def descendants(self) -> list[psutil.Process]:
+        pid = self.pid
+        if not pid:
+            return []
+        try:
+            return psutil.Process(pid).children(recursive=True)
+        except psutil.Error:
+            return []
+
+    async def shutdown(self) -> None:
+        """Ask the kernel to exit (so the deck's cleanup runs), then remove whatever is left."""
+        children = self.descendants()
+        try:
+            if await self.manager.is_alive():
+                await self.manager.shutdown_kernel(now=False)
+            else:
+                await self.manager.cleanup_resources()
+        except Exception:
+            pass
+        self.kill(children)
+
+    def kill(self, known: list[psutil.Process] | None = None) -> None:
+        """Kill the kernel and every process it started, synchronously; safe to call twice."""
+        pid = self.pid
+        processes = list(known or []) + self.descendants()
+        with contextlib.suppress(psutil.Error):
+            if pid:
+                processes.append(psutil.Process(pid))
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        if pid:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+        psutil.wait_procs(processes, timeout=3)
+        process = getattr(self.manager.provisioner, "process", None)
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.wait(timeout=1)
+        with contextlib.suppress(Exception):
+            self.manager.cleanup_connection_file()
+        self.crash_log.unlink(missing_ok=True)

@@ -1,0 +1,97 @@
+"""Block options from a fence info string: ```python tags=["show-output"] timeout=30```."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+
+from .deck import KNOWN_RESOURCES, KNOWN_TAGS, BlockOptions
+
+PYTHON_LANGUAGES = ("python", "py", "python3")
+KNOWN_KEYS = ("tags", "timeout", "requires")
+
+# key=value, where value is a [list], a "string", a 'string' or a bare word
+OPTION = re.compile(
+    r"""\s*(?P<key>[^\s=]+)=(?P<value>\[(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[^\]"'])*\]"""
+    r"""|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\S+)"""
+)
+
+
+class OptionError(ValueError):
+    """A fence option that cannot be understood; the message is the user's one line."""
+
+
+def language(info: str) -> str:
+    words = info.split(maxsplit=1)
+    return words[0] if words else ""
+
+
+def is_python(info: str) -> bool:
+    return language(info) in PYTHON_LANGUAGES
+
+
+def _value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
+def _suggest(word: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}known: {', '.join(known)}"
+
+
+def _names(key: str, value: object, known: tuple[str, ...], what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise OptionError(f'block option {key} must be a list of strings, like {key}=["{known[0]}"]')
+    for name in value:
+        if name not in known:
+            raise OptionError(f"unknown {what} {name!r} ({_suggest(name, known)})")
+    return tuple(value)
+
+
+def _timeout(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise OptionError(f"block option timeout must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def parse_options(info: str) -> BlockOptions:
+    """The options after the language word; raises OptionError for anything unknown."""
+    words = info.split(maxsplit=1)
+    rest = words[1] if len(words) > 1 else ""
+    found: dict[str, object] = {}
+    pos = 0
+    while pos < len(rest):
+        if not rest[pos:].strip():
+            break
+        match = OPTION.match(rest, pos)
+        if not match:
+            stray = rest[pos:].split()[0]
+            raise OptionError(
+                f'cannot read block option {stray!r}: write key=value, like tags=["show-output"]'
+            )
+        key = match.group("key")
+        if key not in KNOWN_KEYS:
+            raise OptionError(f"unknown block option {key!r} ({_suggest(key, KNOWN_KEYS)})")
+        if key in found:
+            raise OptionError(f"block option {key!r} given twice")
+        found[key] = _value(match.group("value"))
+        pos = match.end()
+    return BlockOptions(
+        tags=_names("tags", found["tags"], KNOWN_TAGS, "tag") if "tags" in found else (),
+        timeout=_timeout(found["timeout"]) if "timeout" in found else None,
+        requires=_names("requires", found["requires"], KNOWN_RESOURCES, "resource")
+        if "requires" in found
+        else (),
+    )

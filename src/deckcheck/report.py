@@ -1,0 +1,144 @@
+"""Results → text for people (pytest-style) and JUnit XML for CI."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .deck import Deck, Problem
+from .results import BlockResult, DeckResult, Failure
+from .sanitize import trim
+
+EXCERPT_BEFORE = 3
+OUTPUT_LINES = 12
+
+
+def location(path: str, line: int, slide: int) -> str:
+    return f"{path}:{line}: slide {slide}:"
+
+
+def problem_line(path: str, problem: Problem) -> str:
+    return f"{location(path, problem.line, problem.slide)} {problem.summary}"
+
+
+def failure_report(deck: Deck, result: BlockResult) -> str:
+    """The failure's `PATH:LINE: slide N: SUMMARY` line, its excerpt, trimmed traceback, output."""
+    failure = result.failure
+    assert failure is not None
+    parts = [f"{location(str(deck.path), failure.line, failure.slide)} {failure.summary}"]
+    parts.append(_excerpt(deck, result, failure))
+    if failure.frames:
+        parts.append(_traceback(failure))
+    if result.output.strip():
+        parts.append(_output(result.output))
+    return "\n".join(part for part in parts if part)
+
+
+def _excerpt(deck: Deck, result: BlockResult, failure: Failure) -> str:
+    block = deck.blocks[result.index] if result.index < len(deck.blocks) else None
+    lines = deck.text.splitlines()
+    if block is None or not (block.line <= failure.line <= max(block.end_line, block.line + 1)):
+        first, last = failure.line, failure.line
+    else:
+        first = max(block.first_code_line, failure.line - EXCERPT_BEFORE)
+        last = min(failure.line + 1, max(block.end_line - 1, block.first_code_line))
+    width = len(str(last))
+    shown = []
+    for number in range(first, last + 1):
+        if 1 <= number <= len(lines):
+            marker = ">" if number == failure.line else " "
+            shown.append(f"  {marker} {number:>{width}} | {trim(lines[number - 1], 1, width=160)}")
+    return "\n".join(shown)
+
+
+def _traceback(failure: Failure) -> str:
+    lines = ["  Traceback (the deck's frames, then the library frame that raised):"]
+    for frame in failure.frames:
+        where = f"{frame.path}:{frame.line}"
+        if frame.slide is not None:
+            where += f" (slide {frame.slide})"
+        lines.append(f"    {where}, in {frame.name}")
+        if frame.code.strip():
+            lines.append(f"        {trim(frame.code.strip(), 1, width=150)}")
+    return "\n".join(lines)
+
+
+def _output(output: str) -> str:
+    tail = output.rstrip("\n").splitlines()[-OUTPUT_LINES:]
+    body = trim("\n".join(tail), OUTPUT_LINES, width=160)
+    indented = "\n".join(f"    {line}" for line in body.splitlines())
+    return f"  Output (last {len(tail)} lines):\n{indented}"
+
+
+def skip_line(path: str, result: BlockResult) -> str:
+    return f"{location(path, result.line, result.slide)} skipped: {result.reason}"
+
+
+def deck_line(result: DeckResult) -> str:
+    counts = (
+        f"{result.count('passed')} passed, {result.count('failed')} failed, {result.count('skipped')} skipped"
+    )
+    timing = "cached" if result.cached else f"{result.duration:.1f} s"
+    status = "ok" if result.ok else "FAILED"
+    return f"{result.path}: {status}: {counts} ({timing})"
+
+
+def closing_line(results: Iterable[DeckResult]) -> str:
+    results = list(results)
+    passed = sum(r.count("passed") for r in results)
+    failed = sum(r.count("failed") for r in results)
+    skipped = sum(r.count("skipped") for r in results)
+    return f"{passed} passed, {failed} failed, {skipped} skipped"
+
+
+def standin_warning(results: Sequence[DeckResult]) -> str | None:
+    used = [r for r in results if r.standins]
+    if not used:
+        return None
+    names = sorted({name for r in used for name in r.standins})
+    decks = ", ".join(r.path for r in used)
+    return (
+        f"WARNING: ran on stand-in data ({', '.join(names)}), not the real downloads: {decks}. "
+        "The cache was filled without network access; see scripts/fetch_data.py."
+    )
+
+
+def write_junit(path: Path, decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
+    suites = ET.Element("testsuites", name="deckcheck")
+    for deck, result in zip(decks, results, strict=True):
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=str(deck.path),
+            tests=str(len(result.blocks) + len(result.problems)),
+            failures=str(result.count("failed") + len(result.problems)),
+            skipped=str(result.count("skipped")),
+            time=f"{result.duration:.3f}",
+        )
+        for problem in result.problems:
+            case = ET.SubElement(
+                suite, "testcase", name=f"{deck.path}:{problem.line}", classname=str(deck.path)
+            )
+            ET.SubElement(case, "failure", message=problem.summary).text = problem_line(
+                str(deck.path), problem
+            )
+        for block in result.blocks:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"{deck.path}:{block.line}",
+                classname=str(deck.path),
+                time=f"{block.duration:.3f}",
+            )
+            if block.status == "failed" and block.failure:
+                failure = ET.SubElement(case, "failure", message=block.failure.summary)
+                failure.text = failure_report(deck, block)
+            elif block.status == "skipped":
+                ET.SubElement(case, "skipped", message=block.reason)
+    tree = ET.ElementTree(suites)
+    ET.indent(tree)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tree.write(tmp, encoding="utf-8", xml_declaration=True)
+    os.replace(tmp, path)

@@ -1,0 +1,84 @@
+"""What running a deck produced: plain data, serialisable for the result cache."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from .deck import Problem
+
+Status = Literal["passed", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One traceback frame; path is the deck's for frames inside its blocks."""
+
+    path: str
+    line: int
+    name: str
+    code: str = ""
+    slide: int | None = None  # set for frames inside the deck
+
+
+@dataclass(frozen=True)
+class Failure:
+    line: int  # 1-based deck line of the failing statement
+    slide: int
+    summary: str  # starts with what went wrong: `ValueError: ...`, `timeout after 5 s`
+    frames: tuple[Frame, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    index: int
+    line: int  # the block's fence line
+    slide: int
+    status: Status
+    reason: str = ""  # why it was skipped
+    failure: Failure | None = None
+    output: str = ""  # printed output, bounded and cleaned
+    figures: tuple[str, ...] = ()  # base64 PNGs, kept for show-output blocks
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class DeckResult:
+    path: str
+    blocks: tuple[BlockResult, ...]
+    problems: tuple[Problem, ...] = ()
+    standins: tuple[str, ...] = ()  # stand-in data sets the deck's code opened
+    cached: bool = False
+    duration: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for block in self.blocks if block.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0 and not self.problems
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DeckResult:
+        blocks = tuple(_block_from_dict(block) for block in data["blocks"])
+        return cls(
+            path=data["path"],
+            blocks=blocks,
+            problems=tuple(Problem(**problem) for problem in data.get("problems", ())),
+            standins=tuple(data.get("standins", ())),
+            cached=bool(data.get("cached", False)),
+            duration=float(data.get("duration", 0.0)),
+            versions=dict(data.get("versions", {})),
+        )
+
+
+def _block_from_dict(data: dict) -> BlockResult:
+    failure = data.get("failure")
+    if failure:
+        frames = tuple(Frame(**frame) for frame in failure.get("frames", ()))
+        failure = Failure(**{**failure, "frames": frames})
+    return BlockResult(**{**data, "failure": failure, "figures": tuple(data.get("figures", ()))})

@@ -91,14 +91,14 @@ class DeckRunner:
             results = await session.run_blocks(self.progress)
             standins = await session.standins_used() if session.alive else ()
         except KernelError as error:
-            session.close()
             kernel.kill()
+            await session.close()
             return _no_kernel(deck, error, kernel), ()
         except BaseException:  # interrupted: nothing of the kernel may outlive this
-            session.close()
             kernel.kill()
+            await session.close()
             raise
-        session.close()
+        await session.close()
         await kernel.shutdown()
         return results, standins
 
@@ -142,7 +142,7 @@ class _Session:
         self.client = BoundedClient(
             self.notebook,
             km=kernel.manager,
-            limit=options.output_limit,
+            limit=options.output_limit + 10_000,  # room for the kernel's "not kept" notice
             timeout=None,
             allow_errors=True,
             record_timing=False,
@@ -158,7 +158,9 @@ class _Session:
         except Exception as error:
             raise KernelError(f"the kernel did not start: {error}") from None
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop nbclient's pollers for this kernel, then its channels."""
+        await _settle(*_tasks_of(self.client))
         kc = self.client.kc
         if kc is not None:
             kc.stop_channels()
@@ -204,6 +206,7 @@ class _Session:
     async def _execute(self, block: Block, cell: Any, index: int) -> Failure | None:
         limit = block.options.timeout or self.options.timeout
         task = asyncio.ensure_future(self.client.async_execute_cell(cell, index))
+        task.add_done_callback(_collect)  # an interrupted run never awaits it again
         done, _ = await asyncio.wait({task}, timeout=limit)
         if not done:
             return await self._time_out(block, task, limit)
@@ -228,10 +231,9 @@ class _Session:
             if details:
                 frames = self._frames(details)
                 line = _deepest_deck_line(frames) or line
-        else:
-            task.cancel()
         self.alive = False
         self.kernel.kill()
+        await _settle(task, getattr(self.client, "task_poll_for_reply", None))
         return Failure(line, self.deck.slide_at(line), summary, frames)
 
     async def _died(self, block: Block) -> Failure:
@@ -371,6 +373,29 @@ class _Session:
             return tuple(json.loads(value)) if value else ()
         except ValueError:
             return ()
+
+
+def _tasks_of(client: NotebookClient) -> list[asyncio.Task]:
+    """nbclient's own polling tasks for this client, which it leaves running when a cell is cut short."""
+    found = []
+    for task in asyncio.all_tasks():
+        frame = getattr(task.get_coro(), "cr_frame", None)
+        if frame is not None and frame.f_locals.get("self") is client and task is not asyncio.current_task():
+            found.append(task)
+    return found
+
+
+def _collect(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def _settle(*tasks: asyncio.Future | None) -> None:
+    """Cancel nbclient's tasks for a cell that will never finish, and collect their outcome."""
+    pending = [task for task in tasks if task is not None and not task.done()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*(task for task in tasks if task is not None), return_exceptions=True)
 
 
 def _error_output(cell: Any) -> dict | None:

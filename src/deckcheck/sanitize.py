@@ -19,9 +19,8 @@ def clean(text: str) -> str:
     return CONTROL.sub(_replace_control, "\n".join(lines))
 
 
-def trim(text: str, max_lines: int, max_chars: int = 20_000, width: int = 200) -> str:
+def trim(text: str, max_lines: int, width: int = 200) -> str:
     """At most max_lines lines of at most width characters, saying what was left out."""
-    text = text[:max_chars]
     lines = text.splitlines()
     shown = [line if len(line) <= width else line[: width - 1] + "…" for line in lines[:max_lines]]
     if len(lines) > max_lines:

@@ -1,0 +1,121 @@
+"""Blocks run in real Jupyter kernels: state, failures, time limits, crashes, floods, leaks."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from helpers import DECKS, Run, deckcheck, tagged_processes
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def check(cache: Path, *decks: str, **extra: str) -> Run:
+    run = deckcheck("check", *decks, cwd=DECKS, cache=cache, **extra)
+    assert "Traceback (most recent call last)" not in run.stderr, run.stderr
+    assert tagged_processes(run.tag) == [], "a kernel or one of its children outlived the run"
+    return run
+
+
+def test_blocks_share_state_run_in_the_deck_folder_and_honour_tags(cache: Path) -> None:
+    run = check(cache, "passing.md")
+    assert run.returncode == 0, run.stdout
+    assert run.last_line == "5 passed, 0 failed, 1 skipped"
+
+
+def test_a_failure_is_reported_at_its_statement_and_later_blocks_are_skipped(cache: Path) -> None:
+    run = check(cache, "failing.md")
+    assert run.returncode == 1
+    assert run.lines[0] == "failing.md:13: slide 2: AssertionError: y is 42"
+    assert '  > 13 | assert y == 43, f"y is {y}"' in run.stdout
+    assert run.last_line == "1 passed, 1 failed, 1 skipped"
+
+
+def test_dataloader_worker_processes_work(cache: Path) -> None:
+    run = check(cache, "workers.md")
+    assert run.returncode == 0, run.stdout
+    assert run.last_line == "1 passed, 0 failed, 0 skipped"
+
+
+def test_a_hanging_block_times_out_at_the_line_it_was_running(cache: Path) -> None:
+    started = time.monotonic()
+    run = check(cache, "hang.md")
+    elapsed = time.monotonic() - started
+    assert run.returncode == 1
+    assert run.lines[0] in (
+        "hang.md:10: slide 1: timeout after 2 s",
+        "hang.md:11: slide 1: timeout after 2 s",
+    )
+    assert run.last_line == "1 passed, 1 failed, 1 skipped"
+    assert elapsed < 2 + 15, "the time limit was not enforced"
+
+
+def test_a_block_that_ignores_interrupts_is_killed_at_its_limit(cache: Path) -> None:
+    started = time.monotonic()
+    run = check(cache, "hang_in_c.md")
+    assert run.returncode == 1
+    assert run.lines[0].startswith("hang_in_c.md:4: slide 1: timeout after 2 s")
+    assert time.monotonic() - started < 2 + 3 + 15
+
+
+def test_a_timed_out_block_leaves_no_child_process(cache: Path) -> None:
+    run = check(cache, "children.md")
+    assert run.returncode == 1
+    assert "timeout after 2 s" in run.lines[0]
+
+
+def test_a_segfault_is_reported_at_the_statement_that_crashed(cache: Path) -> None:
+    run = check(cache, "crash.md")
+    assert run.returncode == 1
+    assert run.lines[0] == "crash.md:12: slide 2: kernel died (killed by SIGSEGV)"
+    assert run.last_line == "1 passed, 1 failed, 0 skipped"
+
+
+def test_a_kernel_that_exits_is_reported_at_its_block(cache: Path) -> None:
+    run = check(cache, "exits.md")
+    assert run.returncode == 1
+    assert run.lines[0].startswith("exits.md:") and "kernel died (exit status 7)" in run.lines[0]
+
+
+def test_standard_input_is_closed(cache: Path) -> None:
+    run = check(cache, "stdin.md")
+    assert run.returncode == 1
+    assert run.lines[0].startswith("stdin.md:4: slide 1: StdinNotImplementedError:")
+
+
+def test_a_flood_of_output_is_bounded_and_cleaned(cache: Path) -> None:
+    run = check(cache, "flood.md")
+    assert run.returncode == 1
+    assert run.lines[0] == "flood.md:11: slide 1: RuntimeError: after the flood"
+    assert len(run.stdout) < 20_000
+    assert "red and \ufffd bell \ufffd nul" in run.stdout
+    assert "raw \ufffd\ufffd bytes" in run.stdout
+    assert "\x1b" not in run.stdout and "\x00" not in run.stdout and "\x07" not in run.stdout
+    assert "more characters of output not kept" in run.stdout
+
+
+def test_blocks_needing_absent_resources_are_skipped_with_the_reason(cache: Path) -> None:
+    run = check(cache, "requires.md")
+    assert run.returncode == 0, run.stdout
+    assert "requires.md:3: slide 1: skipped: requires cuda, not available here" in run.lines
+    assert "requires.md:8: slide 1: skipped: requires network, not available here" in run.lines
+    assert run.last_line == "1 passed, 0 failed, 2 skipped"
+
+
+def test_a_raises_exception_block_that_does_not_raise_fails(cache: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "raises.md"
+    deck.write_text('# R\n\n```python tags=["raises-exception"]\nx = 1\n```\n')
+    run = deckcheck("check", str(deck), cwd=tmp_path, cache=cache)
+    assert run.returncode == 1
+    assert run.lines[0] == f"{deck}:4: slide 1: expected an exception: the block raised none"
+
+
+def test_the_block_timeout_option_and_the_flag(cache: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "slow.md"
+    deck.write_text("# S\n\n```python\nimport time\ntime.sleep(30)\n```\n")
+    run = deckcheck("check", "--timeout", "1", "slow.md", cwd=tmp_path, cache=cache)
+    assert run.lines[0] == "slow.md:5: slide 1: timeout after 1 s"

@@ -1,0 +1,230 @@
+"""scripts/fetch_data.py without a network: the stand-ins load through unchanged torchvision.
+
+The script runs in-process into a temporary cache root while every way of opening a
+connection raises, so these tests never touch the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+pytest.importorskip("sklearn")
+
+from torchvision import datasets, models  # noqa: E402
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fetch_data.py"
+MNIST_FILES = [
+    "datasets/MNIST/raw/train-images-idx3-ubyte",
+    "datasets/MNIST/raw/train-labels-idx1-ubyte",
+    "datasets/MNIST/raw/t10k-images-idx3-ubyte",
+    "datasets/MNIST/raw/t10k-labels-idx1-ubyte",
+]
+RESNET_FILE = "hub/checkpoints/" + os.path.basename(models.ResNet18_Weights.DEFAULT.url)
+EXPECTED_JSON = {
+    "standins": [
+        {"name": "MNIST", "files": MNIST_FILES},
+        {"name": "ResNet-18 weights", "files": [RESNET_FILE]},
+    ]
+}
+
+
+class NetworkAttempt(OSError):
+    pass
+
+
+@contextlib.contextmanager
+def no_network(attempts: list | None = None):
+    """Make every way of reaching the network raise (and record the attempt)."""
+
+    def refuse(*args, **kwargs):
+        if attempts is not None:
+            attempts.append(args[:2])
+        raise NetworkAttempt("network disabled in tests")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", refuse)
+        mp.setattr(socket.socket, "connect_ex", refuse)
+        mp.setattr(socket, "create_connection", refuse)
+        mp.setattr(socket, "getaddrinfo", refuse)
+        yield
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("fetch_data_under_test", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(argv, env_torch_home=None):
+    """Run the script's main() offline; return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        if env_torch_home is None:
+            mp.delenv("TORCH_HOME", raising=False)
+        else:
+            mp.setenv("TORCH_HOME", str(env_torch_home))
+        with no_network(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = load_script().main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cache") / "torch"
+    start = time.monotonic()
+    code, out, err = run(["--root", str(root)])
+    return {"root": root, "code": code, "out": out, "err": err, "seconds": time.monotonic() - start}
+
+
+def test_first_run_succeeds_and_warns(cache):
+    assert cache["code"] == 0
+    warnings = [line for line in cache["err"].splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 2, cache["err"]
+    assert "MNIST" in warnings[0] and "scikit-learn" in warnings[0]
+    assert "ResNet-18" in warnings[1]
+    assert cache["seconds"] < 30
+
+
+def test_only_complete_files_are_left(cache):
+    files = set(snapshot(cache["root"]))
+    assert files == {*MNIST_FILES, RESNET_FILE, "standins.json"}
+    sizes = {f: (cache["root"] / f).stat().st_size for f in MNIST_FILES}
+    assert sizes == {
+        MNIST_FILES[0]: 16 + 60_000 * 28 * 28,
+        MNIST_FILES[1]: 8 + 60_000,
+        MNIST_FILES[2]: 16 + 10_000 * 28 * 28,
+        MNIST_FILES[3]: 8 + 10_000,
+    }
+
+
+@pytest.mark.parametrize(("train", "n"), [(True, 60_000), (False, 10_000)])
+def test_mnist_loads_through_torchvision(cache, train, n):
+    attempts = []
+    with no_network(attempts):
+        ds = datasets.MNIST(root=cache["root"] / "datasets", train=train, download=True)
+    assert attempts == []
+    assert len(ds) == n
+    assert ds.data.dtype == torch.uint8 and tuple(ds.data.shape) == (n, 28, 28)
+    assert set(ds.targets.tolist()) == set(range(10))
+    image, label = ds[0]  # a PIL image and an int, as with the real data
+    assert image.size == (28, 28) and isinstance(label, int)
+    # every image has ink, and most of it lies in the central 20x20 box, as in MNIST
+    ink = ds.data.float()
+    assert (ink.sum(dim=(1, 2)) > 0).all()
+    assert ink[:, 4:24, 4:24].sum() > 0.9 * ink.sum()
+
+    sample = ds.data[torch.randperm(n, generator=torch.Generator().manual_seed(0))[:3000]]
+    assert len(torch.unique(sample.reshape(len(sample), -1), dim=0)) == 3000
+
+
+def test_train_and_test_images_are_all_distinct(cache):
+    raw = cache["root"] / "datasets" / "MNIST" / "raw"
+    train = (raw / "train-images-idx3-ubyte").read_bytes()[16:]
+    test = (raw / "t10k-images-idx3-ubyte").read_bytes()[16:]
+    rows = {train[i : i + 784] for i in range(0, len(train), 784)}
+    assert len(rows) == 60_000
+    rows.update(test[i : i + 784] for i in range(0, len(test), 784))
+    assert len(rows) == 70_000
+
+
+def test_resnet18_default_weights_load_from_standin(cache, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(cache["root"]))
+    attempts = []
+    with no_network(attempts):
+        model = models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+    assert attempts == []
+    saved = torch.load(cache["root"] / RESNET_FILE, weights_only=True)
+    state = model.state_dict()
+    assert state.keys() == saved.keys()
+    assert all(torch.equal(state[k], saved[k]) for k in state)
+
+
+def test_standins_json_lists_both(cache):
+    data = json.loads((cache["root"] / "standins.json").read_text())
+    assert data == EXPECTED_JSON
+
+
+def test_second_run_does_nothing(cache):
+    before = snapshot(cache["root"])
+    start = time.monotonic()
+    code, out, _ = run(["--root", str(cache["root"])])
+    assert code == 0
+    assert time.monotonic() - start < 5
+    assert snapshot(cache["root"]) == before
+    assert "nothing to do" in out
+
+
+def test_root_from_torch_home_and_default(cache, tmp_path, monkeypatch):
+    before = snapshot(cache["root"])
+    code, out, _ = run([], env_torch_home=cache["root"])
+    assert code == 0 and str(cache["root"]) in out
+    # without --root and $TORCH_HOME: .cache/torch under the current folder
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "torch").symlink_to(cache["root"], target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run([])
+    assert code == 0 and "nothing to do" in out
+    assert snapshot(cache["root"]) == before
+
+
+def test_missing_weights_are_replaced_and_listed_again(cache, tmp_path):
+    root = tmp_path / "torch"
+    shutil.copytree(cache["root"], root)
+    (root / RESNET_FILE).unlink()
+    mnist_before = {f: v for f, v in snapshot(root).items() if f in MNIST_FILES}
+
+    code, _, err = run(["--root", str(root)])
+    assert code == 0
+    assert (root / RESNET_FILE).is_file()
+    assert {f: v for f, v in snapshot(root).items() if f in MNIST_FILES} == mnist_before
+    assert json.loads((root / "standins.json").read_text()) == EXPECTED_JSON
+    assert err.count("WARNING") == 2
+
+
+def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path, monkeypatch):
+    root = tmp_path / "torch"
+    shutil.copytree(cache["root"], root)
+    (root / RESNET_FILE).unlink()
+    (root / "standins.json").unlink()  # as if MNIST were real data
+
+    module = load_script()
+
+    def interrupted(root):
+        (root / RESNET_FILE).parent.mkdir(parents=True, exist_ok=True)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "write_resnet_standin", interrupted)
+    monkeypatch.delenv("TORCH_HOME", raising=False)
+    with no_network(), pytest.raises(KeyboardInterrupt):
+        module.main(["--root", str(root)])
+
+    # the weights were marked as a stand-in before any file was written
+    listed = json.loads((root / "standins.json").read_text())["standins"]
+    assert listed == [{"name": "ResNet-18 weights", "files": [RESNET_FILE]}]
+    assert set(snapshot(root)) == {*MNIST_FILES, "standins.json"}
+
+    code, _, _ = run(["--root", str(root)])
+    assert code == 0 and (root / RESNET_FILE).is_file()
+    listed = json.loads((root / "standins.json").read_text())["standins"]
+    assert listed == [{"name": "ResNet-18 weights", "files": [RESNET_FILE]}]

@@ -98,8 +98,8 @@ class DeckRunner:
             kernel.kill()
             await session.close()
             raise
+        await kernel.shutdown(session.ask_to_exit)
         await session.close()
-        await kernel.shutdown()
         return results, standins
 
     def _env(self) -> dict[str, str]:
@@ -157,6 +157,13 @@ class _Session:
             await self.client.async_start_new_kernel_client()
         except Exception as error:
             raise KernelError(f"the kernel did not start: {error}") from None
+
+    def ask_to_exit(self) -> None:
+        """Ask the kernel to run its exit handlers and leave; it sends no reply."""
+        if self.client.kc is not None and self.alive:
+            self.client.kc.execute(
+                "__import__('deckcheck.kernel', fromlist=['_']).exit_now()", silent=True, store_history=False
+            )
 
     async def close(self) -> None:
         """Stop nbclient's pollers for this kernel, then its channels."""

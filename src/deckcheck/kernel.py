@@ -7,6 +7,8 @@ deck's code opened. Runs inside the kernel; imports nothing heavy.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import faulthandler
 import json
 import os
@@ -163,6 +165,17 @@ def main() -> None:
     app.initialize(sys.argv[1:])
     _prepare(app.shell)
     app.start()
+    exit_now()
+
+
+def exit_now() -> None:
+    """Run the atexit handlers (temporary folders, ...) and leave without tearing down every
+    module: with torch loaded that teardown takes a second or two, and nothing depends on it."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

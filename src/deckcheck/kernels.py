@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -9,7 +10,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -43,6 +46,7 @@ class KernelProcess:
         self.startup_timeout = startup_timeout
         self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=DeckcheckSpecs())
         self.manager.shutdown_wait_time = 3.0
+        self.exit_wait = 5.0  # seconds the kernel gets to run its exit handlers
         self.stderr_tail: deque[str] = deque(maxlen=40)
         fd, crash_log = tempfile.mkstemp(prefix="deckcheck-kernel-", suffix=".log")
         os.close(fd)
@@ -86,41 +90,46 @@ class KernelProcess:
             return f"killed by signal {-code}"
         return f"exit status {code}"
 
+    def _running(self) -> bool:
+        """Whether the kernel process exists and has not been reaped (its pid is still its own)."""
+        process = getattr(self.manager.provisioner, "process", None)
+        return process is not None and process.poll() is None
+
     def descendants(self) -> list[psutil.Process]:
         pid = self.pid
-        if not pid:
+        if not pid or not self._running():
             return []
         try:
             return psutil.Process(pid).children(recursive=True)
         except psutil.Error:
             return []
 
-    async def shutdown(self) -> None:
-        """Ask the kernel to exit (so the deck's cleanup runs), then remove whatever is left."""
+    async def shutdown(self, ask_to_exit: Callable[[], object]) -> None:
+        """Let the kernel exit by itself (so the deck's cleanup runs), then remove what is left."""
         children = self.descendants()
-        try:
-            if await self.manager.is_alive():
-                await self.manager.shutdown_kernel(now=False)
-            else:
-                await self.manager.cleanup_resources()
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            ask_to_exit()
+        process = getattr(self.manager.provisioner, "process", None)
+        deadline = time.monotonic() + self.exit_wait
+        while process is not None and process.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         self.kill(children)
 
     def kill(self, known: list[psutil.Process] | None = None) -> None:
-        """Kill the kernel and every process it started, synchronously; safe to call twice."""
+        """Kill the kernel and every process it started, synchronously; safe to call twice.
+
+        psutil.Process objects refuse to act on a reused pid, so `known` may be stale."""
+        targets = list(known or []) + self.descendants()
         pid = self.pid
-        processes = list(known or []) + self.descendants()
-        with contextlib.suppress(psutil.Error):
-            if pid:
-                processes.append(psutil.Process(pid))
-        for process in processes:
+        if pid and self._running():
             with contextlib.suppress(psutil.Error):
-                process.kill()
-        if pid:
+                targets.append(psutil.Process(pid))
             with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-        psutil.wait_procs(processes, timeout=3)
+                os.killpg(pid, signal.SIGKILL)  # the kernel leads its own process group
+        for target in targets:
+            with contextlib.suppress(psutil.Error):
+                target.kill()
+        psutil.wait_procs(targets, timeout=3)
         process = getattr(self.manager.provisioner, "process", None)
         if process is not None:
             with contextlib.suppress(Exception):

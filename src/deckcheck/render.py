@@ -1,0 +1,123 @@
+"""Deck + results → the generated copy that Marp renders (what Quarto does for its slides).
+
+`remove-cell` blocks are dropped, fence options are stripped to the bare language, a
+`show-output` block is followed by what it printed and by its figures, and every local
+image is renamed into the site's content-addressed `assets/` folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from .deck import Block, Deck
+from .options import language
+from .parser import image_path, parse_text
+from .results import BlockResult, DeckResult
+from .sanitize import trim
+
+FENCE = re.compile(r"^(?P<prefix>[ \t>]*(?:[-*+] |\d+[.)] )?[ \t>]*)(?P<fence>`{3,}|~{3,})")
+OUTPUT_LINES = 10
+OUTPUT_WIDTH = 100
+ASSETS = "assets"
+
+
+class RenderError(Exception):
+    """The generated copy would not have the deck's slides; the message says why."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str  # path inside the site, e.g. assets/3f2a…-graph.png
+    data: bytes
+
+
+@dataclass(frozen=True)
+class GeneratedDeck:
+    stem: str
+    markdown: str
+    assets: tuple[Asset, ...]
+    slides: int
+
+
+def asset_name(data: bytes, filename: str) -> str:
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name) or "file"
+    return f"{ASSETS}/{digest}-{safe}"
+
+
+def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
+    lines = deck.text.splitlines(keepends=True)
+    newline = "\r\n" if "\r\n" in deck.text else "\n"
+    assets: dict[str, Asset] = {}
+    for image in deck.images:
+        data = image_path(deck.folder, image.src).read_bytes()
+        asset = Asset(asset_name(data, image.src), data)
+        assets[asset.name] = asset
+        lines[image.line - 1] = _replace_src(lines[image.line - 1], image.src, asset.name)
+    replacements: dict[int, list[str]] = {}
+    results = {block.index: block for block in result.blocks}
+    for block in deck.blocks:
+        replacements.update(_block_edits(block, lines, results.get(block.index), assets, newline))
+    markdown = "".join(line for i, original in enumerate(lines) for line in replacements.get(i, [original]))
+    slides = len(parse_text(deck.path, markdown).slides)
+    if slides != len(deck.slides):
+        raise RenderError(f"the rendered copy has {slides} slides instead of {len(deck.slides)}")
+    return GeneratedDeck(stem, markdown, tuple(assets.values()), slides)
+
+
+def _replace_src(line: str, src: str, new: str) -> str:
+    for raw in (src, quote(src, safe="/:._-~"), src.replace(" ", "%20")):
+        if raw in line:
+            return line.replace(raw, new)
+    return line
+
+
+def _block_edits(
+    block: Block, lines: list[str], result: BlockResult | None, assets: dict[str, Asset], newline: str
+) -> dict[int, list[str]]:
+    first, last = block.line - 1, block.end_line - 1
+    if block.options.remove_cell:
+        return {index: [] for index in range(first, last + 1)}
+    fence_line = lines[first]
+    edits = {first: [fence_line.replace(block.info, language(block.info), 1)]}
+    closing = FENCE.match(lines[last]) if last > first else None
+    if block.options.show_output and result is not None and closing:
+        edits[last] = [
+            _with_newline(lines[last], newline),
+            *_output_lines(result, closing["prefix"], assets, newline),
+        ]
+    return edits
+
+
+def _with_newline(line: str, newline: str) -> str:
+    return line if line.endswith(("\n", "\r")) else line + newline
+
+
+def _output_lines(result: BlockResult, prefix: str, assets: dict[str, Asset], newline: str) -> list[str]:
+    continuation = re.sub(r"[-*+]|\d+[.)]", lambda m: " " * len(m.group(0)), prefix)
+    out: list[str] = []
+    text = trim(result.output.rstrip("\n"), OUTPUT_LINES, width=OUTPUT_WIDTH)
+    if text.strip():
+        fence = "`" * max(3, _longest_backtick_run(text) + 1)
+        out += ["", f"{fence}output", *text.splitlines(), fence]
+    figures = []
+    for encoded in result.figures:
+        data = base64.b64decode(encoded)
+        asset = Asset(asset_name(data, "figure.png"), data)
+        assets[asset.name] = asset
+        figures.append(f"![figure]({asset.name})")
+    if figures:
+        out += ["", " ".join(figures)]
+    if out:
+        out.append("")
+    return [f"{continuation}{line}".rstrip() + newline for line in out]
+
+
+def _longest_backtick_run(text: str) -> int:
+    runs = re.findall(r"`+", text)
+    return max((len(run) for run in runs), default=0)

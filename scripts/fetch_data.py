@@ -1,0 +1,414 @@
+"""Fill the shared data cache so that every deck runs offline.
+
+Cache root: ``--root DIR``, else ``$TORCH_HOME``, else ``.cache/torch`` relative to
+the current folder.  Layout (the one torchvision itself uses)::
+
+    ROOT/datasets/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+    ROOT/hub/checkpoints/resnet18-f37072fd.pth
+    ROOT/standins.json          (only while something in the cache is a stand-in)
+
+First the real downloads are tried with the real library code.  Where that is
+impossible (no network), stand-ins are written that the unchanged torchvision code
+then loads:
+
+* MNIST: 60,000 + 10,000 images of 28x28 uint8 made from scikit-learn's bundled
+  8x8 handwritten digits (upscaled, centred, randomly shifted, scaled, rotated,
+  sheared, elastically deformed and given some noise).  Test images come only from
+  the last 20% of the scikit-learn samples, training images only from the first 80%.
+* ResNet-18 weights: a randomly initialised ``resnet18().state_dict()`` under the
+  file name torchvision expects.
+
+Every stand-in is announced by a WARNING line on stderr and listed in
+``ROOT/standins.json``.  Files are written atomically.  A second run with the cache
+filled does nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+MNIST_RAW = Path("datasets", "MNIST", "raw")
+N_TRAIN, N_TEST, SIDE = 60_000, 10_000, 28
+SEED = 20240607
+# torchvision's name for it (basename of ResNet18_Weights.DEFAULT.url); used only for the
+# quick "is the cache complete?" check, which must not pay for importing torch.
+RESNET_FILE = "resnet18-f37072fd.pth"
+RESNET_NAME = "ResNet-18 weights"
+MNIST_NAME = "MNIST"
+STANDINS_JSON = "standins.json"
+WARNINGS = {
+    MNIST_NAME: "MNIST replaced by stand-in data made from scikit-learn digits",
+    RESNET_NAME: "ResNet-18 weights replaced by randomly initialised weights",
+}
+
+
+UMASK = os.umask(0)
+os.umask(UMASK)
+
+# --------------------------------------------------------------------------- helpers
+
+
+def warn(message: str) -> None:
+    print(f"WARNING: {message}", file=sys.stderr, flush=True)
+
+
+def describe(err: BaseException) -> str:
+    """One line for an exception: its type, first and last line of its message."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [""]
+    text = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+    return f"{type(err).__name__}: {text}"
+
+
+def resolve_root(arg: str | None) -> Path:
+    if arg:
+        return Path(arg).expanduser().resolve()
+    env = os.environ.get("TORCH_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (Path.cwd() / ".cache" / "torch").resolve()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes 0600 files
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def torch_home(root: Path) -> Iterator[None]:
+    """Point torch.hub (which reads $TORCH_HOME on every call) at ``root``."""
+    old = os.environ.get("TORCH_HOME")
+    os.environ["TORCH_HOME"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TORCH_HOME", None)
+        else:
+            os.environ["TORCH_HOME"] = old
+
+
+@contextlib.contextmanager
+def network_forbidden() -> Iterator[None]:
+    """Make any attempt to open a connection fail (used to verify stand-ins)."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access is forbidden while verifying the cache")
+
+    saved = (socket.socket.connect, socket.create_connection, socket.getaddrinfo)
+    socket.socket.connect = refuse
+    socket.create_connection = refuse
+    socket.getaddrinfo = refuse
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.create_connection, socket.getaddrinfo = saved
+
+
+def mnist_present(root: Path) -> bool:
+    return all((root / MNIST_RAW / name).is_file() for name in MNIST_FILES)
+
+
+def resnet_file(root: Path) -> Path:
+    from torchvision import models
+
+    url = models.ResNet18_Weights.DEFAULT.url
+    return root / "hub" / "checkpoints" / os.path.basename(url)
+
+
+def read_standins(root: Path) -> dict[str, list[str]]:
+    path = root / STANDINS_JSON
+    if not path.is_file():
+        return {}
+    try:
+        entries = json.loads(path.read_text())["standins"]
+        return {e["name"]: list(e["files"]) for e in entries}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def write_standins(root: Path, standins: dict[str, list[str]], require_files: bool = True) -> None:
+    """Write ROOT/standins.json (in a fixed order), or remove it when nothing is listed.
+
+    With ``require_files`` only entries whose files all exist are kept.  Without it,
+    an entry is written *before* its files, so that an interrupted run can never
+    leave stand-in files behind that look like real data.
+    """
+    path = root / STANDINS_JSON
+    order = [MNIST_NAME, RESNET_NAME]
+    names = sorted(standins, key=lambda n: (order.index(n) if n in order else len(order), n))
+    entries = [
+        {"name": n, "files": standins[n]}
+        for n in names
+        if standins[n] and (not require_files or all((root / f).is_file() for f in standins[n]))
+    ]
+    if not entries:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    text = json.dumps({"standins": entries}, indent=2) + "\n"
+    atomic_write(path, text.encode())
+
+
+# --------------------------------------------------------------------------- MNIST
+
+
+def try_download_mnist(root: Path) -> bool:
+    """Download MNIST with torchvision into a scratch folder, then move it in place."""
+    from torchvision import datasets
+
+    raw = root / MNIST_RAW
+    raw.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=root / "datasets", prefix=".mnist-download-"))
+    try:
+        for train in (True, False):
+            datasets.MNIST(root=scratch, train=train, download=True)
+        for name in MNIST_FILES:
+            os.replace(scratch / "MNIST" / "raw" / name, raw / name)
+        return True
+    except Exception as err:  # no network, a mirror down, a bad checksum, ...
+        print(f"MNIST download failed: {describe(err)}", file=sys.stderr)
+        return False
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def render_digits(src, gen):
+    """Turn 8x8 digits in [0, 1] (tensor n x 8 x 8) into MNIST-like 28x28 uint8."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    n = src.shape[0]
+
+    def uniform(lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(*(shape or (n,)), generator=gen)
+
+    # upscale to 20x20 and sharpen the blurry 8x8 strokes (random stroke width)
+    img = F.interpolate(src[:, None], size=(20, 20), mode="bicubic", align_corners=False)
+    thr = uniform(0.15, 0.35, n, 1, 1, 1)
+    img = ((img - thr) / (0.75 - thr)).clamp(0, 1)
+    img = F.pad(img, (4, 4, 4, 4))  # centred in 28x28, like MNIST's 20x20 box
+    # random rotation, scale, shear and shift (grid coordinates are in [-1, 1])
+    angle = uniform(-math.radians(10), math.radians(10))
+    scale = uniform(0.90, 1.10)
+    shear = uniform(-0.10, 0.10)
+    shift = 2 * 2.0 / SIDE  # up to 2 pixels each way
+    tx, ty = uniform(-shift, shift), uniform(-shift, shift)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin + shear, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, [n, 1, SIDE, SIDE], align_corners=False)
+    # a smooth random displacement field (under a pixel) for elastic variety
+    disp = torch.randn(n, 2, 4, 4, generator=gen) * (2 * 0.7 / SIDE)
+    disp = F.interpolate(disp, size=(SIDE, SIDE), mode="bicubic", align_corners=True)
+    grid = grid + disp.permute(0, 2, 3, 1)
+    img = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    # pixel noise on the strokes; the background stays 0 as in MNIST
+    img = img + 0.04 * torch.randn(img.shape, generator=gen) * (img > 0.05)
+    return (img.clamp(0, 1) * 255).round().to(torch.uint8)[:, 0]
+
+
+def make_mnist_standin():
+    """Return (train_x, train_y, test_x, test_y) as numpy uint8 arrays."""
+    import numpy as np
+    import torch
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    src = torch.from_numpy(digits.images.astype(np.float32) / 16.0)
+    labels = torch.from_numpy(digits.target.astype(np.uint8))
+    n_src_train = int(0.8 * len(src))  # the last 20% of the samples only for test
+
+    gen = torch.Generator().manual_seed(SEED)
+    pick_train = torch.randint(0, n_src_train, (N_TRAIN,), generator=gen)
+    pick_test = torch.randint(n_src_train, len(src), (N_TEST,), generator=gen)
+    picks = torch.cat([pick_train, pick_test])
+    images = torch.cat([render_digits(src[picks[i : i + 10_000]], gen) for i in range(0, len(picks), 10_000)])
+    # make sure no two images are identical (re-render the rare duplicates)
+    for _ in range(10):
+        flat = images.reshape(len(images), -1).numpy()
+        seen: dict[bytes, int] = {}
+        dups = []
+        for i, row in enumerate(flat):
+            key = row.tobytes()
+            if key in seen:
+                dups.append(i)
+            else:
+                seen[key] = i
+        if not dups:
+            break
+        dup = torch.tensor(dups)
+        images[dup] = render_digits(src[picks[dup]], gen)
+    else:
+        raise RuntimeError("could not make 70,000 distinct stand-in images")
+
+    images = images.numpy()
+    targets = labels[picks].numpy()
+    return images[:N_TRAIN], targets[:N_TRAIN], images[N_TRAIN:], targets[N_TRAIN:]
+
+
+def idx_bytes(array) -> bytes:
+    """Encode a uint8 array in the IDX format (big-endian header)."""
+    import numpy as np
+
+    assert array.dtype == np.uint8
+    magic = (0x08 << 8) | array.ndim
+    header = np.array([magic, *array.shape], dtype=">i4").tobytes()
+    return header + np.ascontiguousarray(array).tobytes()
+
+
+def write_mnist_standin(root: Path) -> None:
+    train_x, train_y, test_x, test_y = make_mnist_standin()
+    raw = root / MNIST_RAW
+    arrays = dict(zip(MNIST_FILES, (train_x, train_y, test_x, test_y), strict=True))
+    for name, array in arrays.items():
+        atomic_write(raw / name, idx_bytes(array))
+
+
+def verify_mnist(root: Path) -> None:
+    from torchvision import datasets
+
+    with network_forbidden():
+        for train, n in ((True, N_TRAIN), (False, N_TEST)):
+            ds = datasets.MNIST(root=root / "datasets", train=train, download=True)
+            assert len(ds) == n and tuple(ds.data.shape[1:]) == (SIDE, SIDE)
+
+
+# --------------------------------------------------------------------------- ResNet-18
+
+
+def try_download_resnet(root: Path) -> bool:
+    """Let torchvision fetch the weights (torch.hub writes them atomically)."""
+    from torchvision import models
+
+    try:
+        with torch_home(root):
+            models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+        return resnet_file(root).is_file()
+    except Exception as err:
+        print(f"ResNet-18 download failed: {describe(err)}", file=sys.stderr)
+        return False
+
+
+def write_resnet_standin(root: Path) -> None:
+    import io
+
+    import torch
+    from torchvision import models
+
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        state = models.resnet18().state_dict()
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write(resnet_file(root), buffer.getvalue())
+
+
+def verify_resnet(root: Path) -> None:
+    import torch
+    from torchvision import models
+
+    saved = torch.load(resnet_file(root), weights_only=True)
+    with network_forbidden(), torch_home(root):
+        model = models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+    assert torch.equal(model.conv1.weight, saved["conv1.weight"])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def report_complete(root: Path, standins: dict[str, list[str]]) -> int:
+    for name in standins:
+        warn(f"the cache holds a stand-in: {WARNINGS.get(name, name)}")
+    print(f"data cache {root} is complete; nothing to do")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", help="cache root (default: $TORCH_HOME or .cache/torch)")
+    parser.add_argument(
+        "--retry-standins",
+        action="store_true",
+        help="try the real downloads again for what is a stand-in now",
+    )
+    args = parser.parse_args(argv)
+    root = resolve_root(args.root)
+    standins = read_standins(root)
+
+    # quick path, before paying for `import torch`
+    quick_resnet = root / "hub" / "checkpoints" / RESNET_FILE
+    if mnist_present(root) and quick_resnet.is_file() and not args.retry_standins:
+        return report_complete(root, standins)
+
+    resnet_rel = resnet_file(root).relative_to(root).as_posix()
+    mnist_rel = [(MNIST_RAW / name).as_posix() for name in MNIST_FILES]
+    need_mnist = not mnist_present(root) or (args.retry_standins and MNIST_NAME in standins)
+    need_resnet = not resnet_file(root).is_file() or (args.retry_standins and RESNET_NAME in standins)
+    if not need_mnist and not need_resnet:
+        return report_complete(root, standins)
+
+    root.mkdir(parents=True, exist_ok=True)
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(10)
+    try:
+        if need_mnist:
+            if try_download_mnist(root):
+                standins.pop(MNIST_NAME, None)
+                print(f"MNIST downloaded to {root / MNIST_RAW}")
+            elif mnist_present(root) and MNIST_NAME in standins:
+                print("MNIST: keeping the existing stand-in")
+            else:
+                standins[MNIST_NAME] = mnist_rel
+                write_standins(root, standins, require_files=False)  # mark first
+                write_mnist_standin(root)
+                verify_mnist(root)
+        if need_resnet:
+            if try_download_resnet(root):
+                standins.pop(RESNET_NAME, None)
+                print(f"ResNet-18 weights downloaded to {resnet_file(root)}")
+            elif resnet_file(root).is_file() and RESNET_NAME in standins:
+                print("ResNet-18 weights: keeping the existing stand-in")
+            else:
+                standins[RESNET_NAME] = [resnet_rel]
+                write_standins(root, standins, require_files=False)  # mark first
+                write_resnet_standin(root)
+                verify_resnet(root)
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+
+    write_standins(root, standins)
+    for name in read_standins(root):
+        warn(f"no network: {WARNINGS.get(name, name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

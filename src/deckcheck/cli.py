@@ -98,6 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run every block and report failures at their line and slide")
     _check_arguments(check)
     check.set_defaults(func=command_check)
+    build = commands.add_parser(
+        "build", help="check, then render the passing decks to HTML and PDF in the site"
+    )
+    _check_arguments(build)
+    build.add_argument(
+        "--site", type=Path, default=Path("site"), metavar="DIR", help="where to publish (default: site/)"
+    )
+    build.add_argument(
+        "--formats",
+        type=_formats,
+        default=("html", "pdf"),
+        metavar="LIST",
+        help="html, pdf or html,pdf (default)",
+    )
+    build.add_argument("--strict", action="store_true", help="an overflowing slide withholds its deck")
+    build.set_defaults(func=command_build)
     return parser
 
 
@@ -109,7 +125,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
     return CheckOptions(use_cache=not args.no_cache, jobs=jobs, timeout=args.timeout, memory_limit=memory)
 
 
-def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult]]:
+def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], Console]:
     paths = find_decks(args.paths or ["slides"])
     if not paths:
         raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
@@ -123,12 +139,11 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult]]:
     except Interrupted:
         console.interrupted("Ctrl-C")
         raise
-    console.finish(results)
     if args.junit_xml:
         from .report import write_junit
 
         write_junit(args.junit_xml, decks, results)
-    return decks, results
+    return decks, results, console
 
 
 def exit_status(results: Sequence[DeckResult]) -> int:
@@ -136,8 +151,33 @@ def exit_status(results: Sequence[DeckResult]) -> int:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    _, results = run_check(args)
+    _, results, console = run_check(args)
+    console.finish(results)
     return exit_status(results)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [f for f in formats if f not in ("html", "pdf")]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(f"formats are html and pdf, comma-separated: not {text!r}")
+    return formats
+
+
+def command_build(args: argparse.Namespace) -> int:
+    from .build import Builder, BuildOptions
+
+    decks, results, console = run_check(args)
+    options = BuildOptions(site=args.site, formats=args.formats, strict=args.strict)
+    outcome = Builder(options, say=console.say).build(decks, results)
+    for deck in outcome.published:
+        console.say(f"published: {deck}")
+    for deck, why in outcome.withheld:
+        console.say(f"withheld: {deck}: {why} (its published files are left as they were)")
+    if outcome.published:
+        console.say(f"site: {args.site / 'index.html'}")
+    console.finish(results)
+    return 1 if outcome.withheld or outcome.failed else exit_status(results)
 
 
 def run_async(work: Awaitable[T]) -> T:

@@ -39,6 +39,9 @@ class Console:
             )
         self.progress.start()
 
+    def say(self, text: str) -> None:
+        self._print(text)
+
     def _print(self, text: str) -> None:
         if self.progress is not None:
             self.progress.console.print(text, markup=False, highlight=False)

@@ -418,8 +418,9 @@ def _outputs(cell: Any, keep_figures: bool) -> tuple[str, tuple[str, ...]]:
             text.append(out.get("text", ""))
         elif kind in ("execute_result", "display_data"):
             data = out.get("data", {})
-            if keep_figures and "image/png" in data:
-                figures.append(str(data["image/png"]).replace("\n", ""))
+            if "image/png" in data:
+                if keep_figures:
+                    figures.append(str(data["image/png"]).replace("\n", ""))
             elif "text/plain" in data:
                 text.append(str(data["text/plain"]) + "\n")
     return clean("".join(text)), tuple(figures)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import faulthandler
+import importlib.abc
+import io
 import json
 import os
 import resource
@@ -22,6 +24,8 @@ MEMORY_LIMIT = "DECKCHECK_MEMORY_LIMIT"  # bytes
 OUTPUT_LIMIT = "DECKCHECK_OUTPUT_LIMIT"  # characters of printed output per block
 CRASH_LOG = "DECKCHECK_CRASH_LOG"  # where faulthandler writes and cell files are listed
 STANDINS = "DECKCHECK_STANDINS"  # JSON: {absolute path: stand-in name}
+
+FIGURE_DPI = 150
 
 _standins: dict[str, str] = {}
 _standins_used: set[str] = set()
@@ -91,6 +95,47 @@ class _OutputCap:
         self.reset()
 
 
+def show_figures(*_: object, **__: object) -> None:
+    """Send every open matplotlib figure to the notebook as a PNG, then close it.
+
+    The kernel keeps matplotlib's Agg backend (MPLBACKEND=Agg), on which plt.show() shows
+    nothing; this stands in for it, as Jupyter's inline backend would."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None or not pyplot.get_fignums():
+        return
+    from IPython.display import Image, display
+
+    for number in pyplot.get_fignums():
+        figure = pyplot.figure(number)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight", facecolor="white")
+        display(Image(data=buffer.getvalue(), format="png"))
+    pyplot.close("all")
+
+
+class _PyplotShow(importlib.abc.MetaPathFinder):
+    """When matplotlib.pyplot is imported, its show() becomes show_figures()."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "matplotlib.pyplot":
+            return None
+        spec = next(
+            (found for finder in sys.meta_path if finder is not self and hasattr(finder, "find_spec")
+             for found in [finder.find_spec(name, path, target)] if found is not None),
+            None,
+        )  # fmt: skip
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            execute(module)
+            module.show = show_figures
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 def _log_cell_files(shell: Any, log: Any) -> None:
     """List each cell's file name, so a crash traceback can be mapped back to its block."""
     compiler = shell.compile
@@ -148,7 +193,9 @@ def _prepare(shell: Any) -> None:
     cap.wrap(sys.stdout)
     cap.wrap(sys.stderr)
     shell.events.register("pre_run_cell", cap.reset)
+    shell.events.register("post_run_cell", show_figures)
     shell.events.register("post_run_cell", cap.report)
+    sys.meta_path.insert(0, _PyplotShow())
     crash_log = os.environ.get(CRASH_LOG)
     if crash_log:
         log = Path(crash_log).open("a", buffering=1)  # noqa: SIM115 - open for the kernel's life
@@ -179,4 +226,8 @@ def exit_now() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m`, this file is __main__; the state that blocks query later must live
+    # in the module they import, deckcheck.kernel.
+    from deckcheck.kernel import main as kernel_main
+
+    kernel_main()

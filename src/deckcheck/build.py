@@ -1,0 +1,203 @@
+"""Publish the decks that passed: generated copies → marp-cli → overflow check → site/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .deck import Deck
+from .marp import MarpError, browser_path, project_root, render_folder
+from .publish import Site, SiteEntry
+from .render import GeneratedDeck, RenderError, generated_copy
+from .report import location
+from .results import DeckResult
+
+FORMATS = ("html", "pdf")
+COMMENT_OR_BLANK = re.compile(r"^\s*(<!--.*-->\s*)?$")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    site: Path = Path("site")
+    formats: tuple[str, ...] = FORMATS
+    strict: bool = False
+
+
+@dataclass
+class BuildOutcome:
+    published: list[str] = field(default_factory=list)
+    withheld: list[tuple[str, str]] = field(default_factory=list)  # (deck, why)
+    failed: bool = False  # something other than a deck's own failure stopped the build
+
+
+def deck_stems(decks: Sequence[Deck]) -> dict[str, str]:
+    """A file name stem in the site for each deck, unique even when two decks share a name."""
+    stems: dict[str, str] = {}
+    taken: set[str] = set()
+    for deck in decks:
+        parts = deck.path.with_suffix("").parts
+        for depth in range(1, len(parts) + 1):
+            stem = "-".join(parts[-depth:]).lstrip(".-") or "deck"
+            if stem not in taken:
+                break
+        taken.add(stem)
+        stems[str(deck.path)] = stem
+    return stems
+
+
+def _why_not(result: DeckResult) -> str:
+    failed = result.count("failed")
+    if failed:
+        return f"{failed} failing block{'s' if failed > 1 else ''}"
+    problem = next(iter(result.problems), None)
+    return problem.summary if problem else "not checked"
+
+
+def _first_content_line(deck: Deck, slide: int) -> int:
+    bounds = deck.slides[slide - 1]
+    lines = deck.text.splitlines()
+    for number in range(bounds.start_line, min(bounds.end_line, len(lines)) + 1):
+        if not COMMENT_OR_BLANK.match(lines[number - 1]):
+            return number
+    return bounds.start_line
+
+
+class Builder:
+    def __init__(self, options: BuildOptions, say: Callable[[str], None]) -> None:
+        self.options = options
+        self.say = say
+        self.site = Site(options.site)
+
+    def build(self, decks: Sequence[Deck], results: Sequence[DeckResult]) -> BuildOutcome:
+        outcome = BuildOutcome()
+        stems = deck_stems(decks)
+        ready: list[tuple[Deck, DeckResult, GeneratedDeck]] = []
+        for deck, result in zip(decks, results, strict=True):
+            if not result.ok:
+                outcome.withheld.append((str(deck.path), _why_not(result)))
+                continue
+            try:
+                ready.append((deck, result, generated_copy(deck, result, stems[str(deck.path)])))
+            except (RenderError, OSError) as error:
+                outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
+        try:
+            root = project_root(*(deck.folder for deck in decks))
+        except MarpError as error:
+            self.say(f"deckcheck: {error}")
+            outcome.failed = True
+            return outcome
+        with self.site.staging() as staged:
+            published = self._render(root, staged, ready, outcome)
+            updates = [self._entry(deck, result, generated) for deck, result, generated in published]
+            updates += [
+                SiteEntry(deck=d, stem=stems[d], title=Path(d).stem, withheld=why)
+                for d, why in outcome.withheld
+            ]
+            files = [name for _, _, generated in published for name in self._files(staged, generated)]
+            with self.site.lock():
+                self.site.publish(staged, files, updates)
+        outcome.published = [str(deck.path) for deck, _, _ in published]
+        return outcome
+
+    def _render(
+        self,
+        root: Path,
+        staged: Path,
+        ready: list[tuple[Deck, DeckResult, GeneratedDeck]],
+        outcome: BuildOutcome,
+    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+        if not ready:
+            return []
+        (staged / "assets").mkdir()
+        for _, _, generated in ready:
+            (staged / f"{generated.stem}.md").write_text(generated.markdown, "utf-8")
+            for asset in generated.assets:
+                (staged / asset.name).parent.mkdir(parents=True, exist_ok=True)
+                (staged / asset.name).write_bytes(asset.data)
+        if any("katex" in generated.markdown for _, _, generated in ready):
+            shutil.copytree(root / "node_modules" / "katex" / "dist" / "fonts", staged / "assets" / "katex")
+        formats = list(self.options.formats)
+        if "html" in formats and browser_path() is not None:
+            formats.append("measure")
+            (staged / ".measure").mkdir()
+            (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
+        try:
+            render_folder(root, staged, formats)
+        except MarpError as error:
+            outcome.withheld += [(str(deck.path), str(error)) for deck, _, _ in ready]
+            outcome.failed = True
+            return []
+        rendered = []
+        for deck, result, generated in ready:
+            missing = [
+                fmt for fmt in self.options.formats if not (staged / f"{generated.stem}.{fmt}").is_file()
+            ]
+            if missing:
+                outcome.withheld.append((str(deck.path), f"marp-cli wrote no {', '.join(missing)}"))
+            else:
+                rendered.append((deck, result, generated))
+        return self._check_overflow(staged, rendered, outcome)
+
+    def _check_overflow(
+        self, staged: Path, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
+    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+        if "html" not in self.options.formats or not rendered:
+            return rendered
+        executable = browser_path()
+        if executable is None:
+            self.say(
+                "deckcheck: overflow check skipped: no Chromium found (install chromium or set CHROME_PATH)"
+            )
+            return rendered
+        from .overflow import browser, slide_fits
+
+        kept = []
+        kind = "error" if self.options.strict else "warning"
+        with browser(executable) as chromium:
+            for deck, result, generated in rendered:
+                fits = slide_fits(chromium, staged / ".measure" / f"{generated.stem}.html")
+                for fit in fits:
+                    where = location(str(deck.path), _first_content_line(deck, fit.slide), fit.slide)
+                    self.say(f"{where} {fit.summary}\n  {kind}: {fit.detail}")
+                if fits and self.options.strict:
+                    outcome.withheld.append((str(deck.path), f"{len(fits)} slide(s) do not fit"))
+                else:
+                    kept.append((deck, result, generated))
+        return kept
+
+    def _files(self, staged: Path, generated: GeneratedDeck) -> list[str]:
+        names = [f"{generated.stem}.{fmt}" for fmt in self.options.formats]
+        names += [asset.name for asset in generated.assets]
+        if (staged / "assets" / "katex").is_dir() and "katex" in generated.markdown:
+            names += [
+                str(p.relative_to(staged)) for p in (staged / "assets" / "katex").rglob("*") if p.is_file()
+            ]
+        return names
+
+    def _entry(self, deck: Deck, result: DeckResult, generated: GeneratedDeck) -> SiteEntry:
+        previous = self.site.entries().get(str(deck.path))
+        html = (
+            f"{generated.stem}.html"
+            if "html" in self.options.formats
+            else (previous.html if previous else None)
+        )
+        pdf = (
+            f"{generated.stem}.pdf" if "pdf" in self.options.formats else (previous.pdf if previous else None)
+        )
+        return SiteEntry(
+            deck=str(deck.path),
+            stem=generated.stem,
+            title=deck.title,
+            slides=generated.slides,
+            html=html,
+            pdf=pdf,
+            passed=result.count("passed"),
+            skipped=result.count("skipped"),
+            checked_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            versions=dict(result.versions),
+            standins=list(result.standins),
+        )

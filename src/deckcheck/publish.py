@@ -1,0 +1,128 @@
+"""The published site: staged files moved in by atomic renames, under a lock.
+
+A reader sees each file whole, old or new, never half-written: every file is written in
+a staging folder inside the site (same file system) and renamed into place. Assets are
+content-addressed, so a published name never changes meaning. Two builds take turns
+through an exclusive lock on `.deckcheck.lock`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .index_page import index_html
+
+MANIFEST = "manifest.json"
+LOCK = ".deckcheck.lock"
+STAGING_PREFIX = ".staging-"
+ASSET_GRACE_S = 3600  # an asset no page uses any more is removed after this long
+
+
+@dataclass
+class SiteEntry:
+    """One deck's row in the site: what was last published for it, and how it stands now."""
+
+    deck: str
+    stem: str
+    title: str
+    slides: int = 0
+    html: str | None = None
+    pdf: str | None = None
+    passed: int = 0
+    skipped: int = 0
+    checked_at: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    standins: list[str] = field(default_factory=list)
+    withheld: str = ""  # why the latest build did not publish it; empty when it did
+
+
+class Site:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / LOCK).open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A fresh folder inside the site for one build's files; removed afterwards."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.folder))
+        try:
+            yield staged
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+
+    def entries(self) -> dict[str, SiteEntry]:
+        try:
+            data = json.loads((self.folder / MANIFEST).read_text("utf-8"))
+            return {item["deck"]: SiteEntry(**item) for item in data.get("decks", [])}
+        except (OSError, ValueError, TypeError, KeyError):
+            return {}
+
+    def publish(self, staged: Path, files: list[str], updates: list[SiteEntry]) -> None:
+        """Move the staged files into the site and rewrite the manifest and index; call under lock()."""
+        for name in sorted(files, key=lambda n: not n.startswith("assets/")):  # assets before pages
+            target = self.folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if name.startswith("assets/") and target.exists():
+                continue  # content-addressed: the same name holds the same bytes
+            os.replace(staged / name, target)
+        entries = self.entries()
+        for entry in updates:
+            previous = entries.get(entry.deck)
+            if entry.withheld and previous is not None:
+                previous.withheld = entry.withheld
+                entry = previous
+            entries[entry.deck] = entry
+        ordered = sorted(entries.values(), key=lambda e: e.stem)
+        manifest = json.dumps({"decks": [asdict(e) for e in ordered]}, indent=2)
+        self._write(MANIFEST, manifest)
+        self._write("index.html", index_html(ordered))
+        self._collect_assets(ordered)
+
+    def _write(self, name: str, text: str) -> None:
+        target = self.folder / name
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _collect_assets(self, entries: list[SiteEntry]) -> None:
+        """Remove assets that no published page mentions, once they are old enough."""
+        assets = self.folder / "assets"
+        if not assets.is_dir():
+            return
+        used = set()
+        for entry in entries:
+            for page in (entry.html, entry.pdf):
+                if page and (self.folder / page).is_file() and page.endswith(".html"):
+                    text = (self.folder / page).read_text("utf-8", "replace")
+                    used.update(name for name in os.listdir(assets) if name in text)
+        now = time.time()
+        for path in assets.rglob("*"):
+            if path.is_file() and path.relative_to(assets).parts[0] not in used:
+                with contextlib.suppress(OSError):
+                    if now - path.stat().st_mtime > ASSET_GRACE_S:
+                        path.unlink()

@@ -79,14 +79,15 @@ class Checker:
         self.options = options
         self.on_deck = on_deck or (lambda deck, result: None)
         self.on_block = on_block or (lambda deck, result: None)
-        self.cache = ResultCache(environment.cache_root() / "results")
 
     def read(self, paths: Sequence[Path]) -> list[Deck]:
         return [read_deck(path) for path in paths]
 
     async def check(self, decks: Sequence[Deck]) -> list[DeckResult]:
+        self.cache_dir = environment.cache_root(*(deck.folder for deck in decks))
+        self.cache = ResultCache(self.cache_dir / "results")
         runtime = environment.runtime_fingerprint()
-        standins = environment.standins()
+        standins = environment.standins(self.cache_dir)
         keys = [deck_key(deck, runtime, standins) for deck in decks]
         cached = [
             self.cache.get(key, deck) if self.options.use_cache else None
@@ -118,7 +119,7 @@ class Checker:
         options = RunOptions(
             timeout=self.options.timeout,
             memory_limit=self.options.memory_limit,
-            env=environment.kernel_env(jobs),
+            env=environment.kernel_env(jobs, self.cache_dir),
             network=environment.network_allowed() if _needs_network(decks, pending) else False,
         )
         runner = DeckRunner(options, progress=self.on_block)

@@ -17,17 +17,35 @@ NETWORK_ENV = "DECKCHECK_NETWORK"  # "0" or "1": whether requires=["network"] bl
 STANDINS_FILE = "standins.json"
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or ".cache").absolute()
+PROJECT_MARKERS = ("marp.config.mjs", "pyproject.toml")
 
 
-def torch_home() -> Path:
-    return Path(os.environ.get("TORCH_HOME") or cache_root() / "torch").absolute()
+def project_root(*starts: Path) -> Path | None:
+    """The nearest folder at or above the current folder (or else a deck's) that holds the
+    project's marp.config.mjs: where its cache, node_modules and themes live."""
+    for start in (Path.cwd(), *starts):
+        here = start.absolute()
+        for folder in (here, *here.parents):
+            if (folder / PROJECT_MARKERS[0]).is_file():
+                return folder
+    return None
 
 
-def standins() -> dict[str, str]:
+def cache_root(*starts: Path) -> Path:
+    """DECKCHECK_CACHE, else the project's .cache, else .cache in the current folder."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured).absolute()
+    return (project_root(*starts) or Path.cwd()).absolute() / ".cache"
+
+
+def torch_home(cache: Path) -> Path:
+    return Path(os.environ.get("TORCH_HOME") or cache / "torch").absolute()
+
+
+def standins(cache: Path) -> dict[str, str]:
     """Stand-in data files (absolute real path → data set name) that fetch_data.py wrote."""
-    home = torch_home()
+    home = torch_home(cache)
     try:
         listing = json.loads((home / STANDINS_FILE).read_text("utf-8"))
     except (OSError, ValueError):
@@ -39,17 +57,17 @@ def standins() -> dict[str, str]:
     return found
 
 
-def kernel_env(jobs: int) -> dict[str, str]:
+def kernel_env(jobs: int, cache: Path) -> dict[str, str]:
     """The caller's environment plus the contract's defaults, and one BLAS pool per core."""
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "Agg")
-    env.setdefault("TORCH_HOME", str(torch_home()))
+    env.setdefault("TORCH_HOME", str(torch_home(cache)))
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env.setdefault(name, threads)
-    env["DECKCHECK_STANDINS"] = json.dumps(standins())
+    env["DECKCHECK_STANDINS"] = json.dumps(standins(cache))
     return env
 
 

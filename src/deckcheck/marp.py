@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from . import environment
 from .sanitize import trim
 
 CONFIG = "marp.config.mjs"
@@ -19,13 +20,11 @@ class MarpError(Exception):
 
 
 def project_root(*starts: Path) -> Path:
-    """The nearest folder holding marp.config.mjs, at or above the current folder or a deck."""
-    for start in (Path.cwd(), *starts):
-        here = start.absolute()
-        for folder in (here, *here.parents):
-            if (folder / CONFIG).is_file():
-                return folder
-    raise MarpError(f"no {CONFIG} in this folder, a deck's folder or above: run deckcheck in the project")
+    """The project's root (see environment.project_root), or a MarpError saying it is missing."""
+    root = environment.project_root(*starts)
+    if root is None:
+        raise MarpError(f"no {CONFIG} in this folder, a deck's folder or above: run deckcheck in the project")
+    return root
 
 
 def browser_path() -> str | None:

@@ -1,0 +1,71 @@
+# deckcheck: `make` sets everything up, checks every deck and publishes the passing ones to site/.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DECKCHECK := $(BIN)/deckcheck
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+# The torch pair that this machine's pip finds on disk; override for another machine.
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+DECKS ?= slides
+ARGS ?=
+
+.DEFAULT_GOAL := all
+.PHONY: all setup python node browser data diagrams check build html pdf serve test bench fuzz lint clean
+
+all: build
+
+setup: python node browser data
+
+python: $(PY_STAMP)
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_SPEC) 2> >(grep -v "is ignored: it is neither" >&2)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2> >(grep -v "is ignored: it is neither" >&2)
+	touch $@
+
+node: $(NODE_STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser:
+	@scripts/ensure-browser.sh
+
+data: $(PY_STAMP)
+	$(BIN)/python scripts/fetch_data.py
+
+diagrams: $(PY_STAMP)
+	$(BIN)/python scripts/draw_autograd_graphs.py
+
+check: python data
+	$(DECKCHECK) check $(DECKS) $(ARGS)
+
+build: setup
+	$(DECKCHECK) build $(DECKS) $(ARGS)
+
+html: setup
+	$(DECKCHECK) build --formats html $(DECKS) $(ARGS)
+
+pdf: setup
+	$(DECKCHECK) build --formats pdf $(DECKS) $(ARGS)
+
+serve: setup
+	$(DECKCHECK) serve $(DECKS) $(ARGS)
+
+test: setup
+	$(BIN)/pytest -q $(ARGS)
+
+bench: setup
+	$(BIN)/python scripts/bench.py $(ARGS)
+
+fuzz: python
+	$(BIN)/pytest -q tests/test_fuzz.py --hypothesis-profile=long $(ARGS)
+
+lint: python
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+clean:
+	rm -rf site .cache build .pytest_cache .ruff_cache .hypothesis

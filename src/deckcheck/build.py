@@ -25,6 +25,8 @@ class BuildOptions:
     site: Path = Path("site")
     formats: tuple[str, ...] = FORMATS
     strict: bool = False
+    check_fit: bool = True  # lay every slide out in Chromium and report what does not fit
+    preview: bool = False  # render failing decks too (deckcheck serve shows their failures)
 
 
 @dataclass
@@ -77,7 +79,7 @@ class Builder:
         stems = deck_stems(decks)
         ready: list[tuple[Deck, DeckResult, GeneratedDeck]] = []
         for deck, result in zip(decks, results, strict=True):
-            if not result.ok:
+            if not result.ok and not (self.options.preview and deck.runnable):
                 outcome.withheld.append((str(deck.path), _why_not(result)))
                 continue
             try:
@@ -121,7 +123,7 @@ class Builder:
         if any("katex" in generated.markdown for _, _, generated in ready):
             shutil.copytree(root / "node_modules" / "katex" / "dist" / "fonts", staged / "assets" / "katex")
         formats = list(self.options.formats)
-        if "html" in formats and browser_path() is not None:
+        if self.options.check_fit and "html" in formats and browser_path() is not None:
             formats.append("measure")
             (staged / ".measure").mkdir()
             (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
@@ -145,7 +147,7 @@ class Builder:
     def _check_overflow(
         self, staged: Path, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
     ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
-        if "html" not in self.options.formats or not rendered:
+        if not self.options.check_fit or "html" not in self.options.formats or not rendered:
             return rendered
         executable = browser_path()
         if executable is None:

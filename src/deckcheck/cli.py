@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--strict", action="store_true", help="an overflowing slide withholds its deck")
     build.set_defaults(func=command_build)
+    serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
+    _check_arguments(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.set_defaults(func=command_serve)
     return parser
 
 
@@ -178,6 +183,35 @@ def command_build(args: argparse.Namespace) -> int:
         console.say(f"site: {args.site / 'index.html'}")
     console.finish(results)
     return 1 if outcome.withheld or outcome.failed else exit_status(results)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    from . import environment
+    from .serve import PreviewServer
+
+    paths = find_decks(args.paths or ["slides"])
+    if not paths:
+        raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
+    folder = environment.cache_root(*(path.parent for path in paths)) / "preview"
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    server = PreviewServer(paths, _options(args), folder, say)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.serve(args.host, args.port)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        say("deckcheck: preview stopped")
+        return 130
+    return 0
 
 
 def run_async(work: Awaitable[T]) -> T:

@@ -55,7 +55,10 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
     newline = "\r\n" if "\r\n" in deck.text else "\n"
     assets: dict[str, Asset] = {}
     for image in deck.images:
-        data = image_path(deck.folder, image.src).read_bytes()
+        try:
+            data = image_path(deck.folder, image.src).read_bytes()
+        except OSError:
+            continue  # a missing image is the deck's problem, reported at its line; a preview shows it
         asset = Asset(asset_name(data, image.src), data)
         assets[asset.name] = asset
         lines[image.line - 1] = _replace_src(lines[image.line - 1], image.src, asset.name)

@@ -1,0 +1,209 @@
+"""`deckcheck build`: real marp-cli, real headless Chromium, real PDFs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from helpers import DECKCHECK, FIXTURES, ROOT, Run, deckcheck, env_for
+from pypdf import PdfReader
+
+from deckcheck.marp import browser_path
+from deckcheck.overflow import browser
+
+SITE_FIXTURES = FIXTURES / "site"
+EXPECTED_SLIDES = {"deck-a": 4, "deck-b": 2}
+
+pytestmark = pytest.mark.skipif(browser_path() is None, reason="needs Chromium (make installs it)")
+
+
+def build(decks: Path, site: Path, cache: Path, *args: str) -> Run:
+    return deckcheck("build", str(decks), "--site", str(site), *args, cwd=ROOT, cache=cache, timeout=300)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
+    work = tmp_path_factory.mktemp("build")
+    shutil.copytree(SITE_FIXTURES, work / "decks")
+    run = build(work / "decks", work / "site", work / "cache")
+    return work / "site", run
+
+
+def test_every_passing_deck_is_published_with_an_index(built) -> None:
+    site, run = built
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.last_line == "4 passed, 0 failed, 0 skipped"
+    index = (site / "index.html").read_text()
+    for stem in EXPECTED_SLIDES:
+        assert (site / f"{stem}.html").is_file() and (site / f"{stem}.pdf").is_file()
+        assert f'href="{stem}.html"' in index and f'href="{stem}.pdf"' in index
+    assert "Fixture A" in index and "torch " in index
+
+
+def test_pdfs_have_a_page_per_slide_an_outline_and_the_notes(built) -> None:
+    site, _ = built
+    for stem, slides in EXPECTED_SLIDES.items():
+        pdf = PdfReader(site / f"{stem}.pdf")
+        assert len(pdf.pages) == slides
+    pdf = PdfReader(site / "deck-a.pdf")
+    assert pdf.outline, "no outline"
+    notes = [a.get_object() for page in pdf.pages for a in page.get("/Annots", [])]
+    assert any("speaker note on the second slide" in str(note.get("/Contents", "")) for note in notes)
+
+
+def test_hidden_blocks_are_not_shown_and_outputs_are(built) -> None:
+    site, _ = built
+    html = (site / "deck-a.html").read_text()
+    text = "".join(page.extract_text() for page in PdfReader(site / "deck-a.pdf").pages)
+    for rendered in (html, text):
+        assert "secret_setup_value = 41" not in rendered
+        assert "the answer is 42" in rendered
+    assert re.search(r'<img src="assets/[0-9a-f]{16}-figure.png" alt="figure"', html)
+    assert 'class="callout callout-note"' in html and "[!NOTE]" not in html
+    assert "tags=" not in html
+
+
+class References(HTMLParser):
+    """Every resource a page loads: src, stylesheet and icon hrefs, srcset, CSS url()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        values = dict(attrs)
+        if values.get("src"):
+            self.found.append(values["src"])
+        if tag == "link" and values.get("href"):
+            self.found.append(values["href"])
+        for candidate in (values.get("srcset") or "").split(","):
+            if candidate.strip():
+                self.found.append(candidate.split()[0])
+        for url in re.findall(r"url\(['\"]?([^'\")]+)", values.get("style") or ""):
+            self.found.append(url)
+
+
+def test_the_site_is_self_contained(built) -> None:
+    site, _ = built
+    checked = 0
+    for page in site.glob("*.html"):
+        text = page.read_text()
+        parser = References()
+        parser.feed(text)
+        references = parser.found + re.findall(r"url\(['\"]?([^'\")]+)", text)
+        for reference in references:
+            if reference.startswith(("data:", "#")):
+                continue
+            parsed = urlparse(reference)
+            assert not parsed.scheme and not parsed.netloc, f"{page.name} loads {reference}"
+            target = (site / unquote(parsed.path)).resolve()
+            assert target.is_relative_to(site.resolve()) and target.exists(), f"{page.name}: {reference}"
+            checked += 1
+    assert checked >= 2  # at least deck A's image and figure were looked at
+
+
+def test_pages_load_in_chromium_with_every_image_and_no_errors(built) -> None:
+    site, _ = built
+    with browser(browser_path()) as chromium:
+        for stem, slides in EXPECTED_SLIDES.items():
+            page = chromium.new_page()
+            errors: list[str] = []
+            page.on("console", lambda msg, errors=errors: msg.type == "error" and errors.append(msg.text))
+            page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+            page.on("requestfailed", lambda request, errors=errors: errors.append(request.url))
+            page.goto((site / f"{stem}.html").as_uri(), wait_until="load")
+            assert page.evaluate("document.querySelectorAll('svg[data-marpit-svg]').length") == slides
+            images = page.evaluate("[...document.images].map(i => [i.src, i.complete && i.naturalWidth > 0])")
+            assert all(ok for _, ok in images), images
+            if stem == "deck-a":
+                assert len(images) == 2  # the diagram and the figure
+            assert errors == []
+            page.close()
+
+
+def test_a_failing_deck_keeps_its_files_and_the_others_republish(tmp_path: Path) -> None:
+    shutil.copytree(SITE_FIXTURES, tmp_path / "decks")
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    assert build(tmp_path / "decks", site, cache).returncode == 0
+    before = {name: digest(site / name) for name in ("deck-a.html", "deck-a.pdf")}
+
+    deck_a = tmp_path / "decks" / "deck-a.md"
+    deck_a.write_text(
+        deck_a.read_text().replace("answer = secret_setup_value + 1", "answer = undefined_name")
+    )
+    deck_b = tmp_path / "decks" / "deck-b.md"
+    deck_b.write_text(deck_b.read_text().replace("Version one", "Version two"))
+    run = build(tmp_path / "decks", site, cache)
+
+    assert run.returncode == 1
+    assert any(line.startswith("withheld: ") and "deck-a.md" in line for line in run.lines)
+    assert {name: digest(site / name) for name in before} == before
+    assert "Version two" in (site / "deck-b.html").read_text()
+    assert "withheld" in (site / "index.html").read_text()
+
+
+def test_two_builds_at_once_both_succeed_and_readers_never_see_a_torn_site(tmp_path: Path) -> None:
+    shutil.copytree(SITE_FIXTURES, tmp_path / "decks")
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    assert build(tmp_path / "decks", site, cache).returncode == 0  # warm the result cache
+    torn: list[str] = []
+    stop = threading.Event()
+
+    def read_site() -> None:
+        while not stop.is_set():
+            for name in ("index.html", "deck-a.html", "deck-b.html"):
+                try:
+                    text = (site / name).read_text()
+                except FileNotFoundError:
+                    torn.append(f"{name} missing")
+                    continue
+                if not text.rstrip().endswith("</html>"):
+                    torn.append(f"{name} half-written")
+
+    reader = threading.Thread(target=read_site)
+    reader.start()
+    processes = [
+        subprocess.Popen(
+            [*DECKCHECK, "build", str(tmp_path / "decks"), "--site", str(site)],
+            cwd=ROOT,
+            env=env_for(cache, uuid.uuid4().hex),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    time.sleep(0.2)
+    stop.set()
+    reader.join()
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert torn == []
+    assert not list(site.glob(".staging-*"))
+
+
+def test_an_overflowing_slide_is_a_warning_or_with_strict_an_error(tmp_path: Path) -> None:
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    words = "word " * 500
+    (decks / "long.md").write_text(f"---\ntheme: deckcheck\n---\n\n# Fine\n\n---\n\n## Too much\n\n{words}\n")
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    run = build(decks, site, cache, "--formats", "html")
+    assert run.returncode == 0
+    assert f"{decks / 'long.md'}:9: slide 2: content overflows the slide" in run.lines
+    strict = build(decks, tmp_path / "strict-site", cache, "--formats", "html", "--strict")
+    assert strict.returncode == 1
+    assert not (tmp_path / "strict-site" / "long.html").exists()

@@ -1,0 +1,92 @@
+"""`deckcheck serve`: saving a deck re-checks it, re-renders it and tells the open page."""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from helpers import DECKCHECK, FIXTURES, ROOT, env_for, tagged_processes
+
+
+def _read_lines(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line.rstrip("\n"))
+
+
+def _wait_for(lines: queue.Queue, pattern: str, timeout: float = 90) -> re.Match:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(seen))
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    shutil.copytree(FIXTURES / "site", tmp_path / "decks")
+    tag = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [*DECKCHECK, "serve", str(tmp_path / "decks" / "deck-b.md"), "--port", "0"],
+        cwd=ROOT,
+        env=env_for(tmp_path / "cache", tag),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        port = int(_wait_for(lines, r"preview: http://127\.0\.0\.1:(\d+)/").group(1))
+        yield process, lines, f"http://127.0.0.1:{port}", tmp_path / "decks" / "deck-b.md", tag
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def test_saving_a_deck_rechecks_it_and_reloads_the_page_with_its_failures(server) -> None:
+    process, _lines, base, deck, tag = server
+    page = _get(f"{base}/deck-b.html")
+    assert "Version one" in page and "EventSource('/__events')" in page
+    assert "deckcheck-failures" not in page
+
+    events: queue.Queue = queue.Queue()
+
+    def listen() -> None:
+        with urllib.request.urlopen(f"{base}/__events", timeout=120) as stream:
+            for raw in stream:
+                if raw.startswith(b"data: "):
+                    events.put(raw[6:].decode().strip())
+
+    threading.Thread(target=listen, daemon=True).start()
+    time.sleep(0.5)
+    deck.write_text(deck.read_text().replace("assert value == 4", "assert value == 5"))
+    assert events.get(timeout=90) == "deck-b"
+    page = _get(f"{base}/deck-b.html")
+    assert "deckcheck-failures" in page
+    assert f"{deck}:11: slide 1: AssertionError" in page
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 130
+    assert tagged_processes(tag) == []

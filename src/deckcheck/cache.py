@@ -88,3 +88,30 @@ class ResultCache:
             os.replace(tmp, entry)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+class Timings:
+    """How long each deck took last time, so the longest start first when decks run in parallel."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            loaded = json.loads(path.read_text("utf-8"))
+            self.seconds: dict[str, float] = {str(k): float(v) for k, v in loaded.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            self.seconds = {}
+
+    def estimate(self, deck: Deck) -> float:
+        return self.seconds.get(str(deck.path.absolute()), float(len(deck.blocks)))
+
+    def record(self, deck: Deck, seconds: float) -> None:
+        self.seconds[str(deck.path.absolute())] = seconds
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(self.seconds), "utf-8")
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import environment
-from .cache import ResultCache, deck_key
+from .cache import ResultCache, Timings, deck_key
 from .deck import Deck
 from .parser import read_deck
 from .results import BlockResult, DeckResult
@@ -113,19 +114,33 @@ class Checker:
         return [result for result in results if result is not None]
 
     async def _run(self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list) -> None:
-        from .executor import DeckRunner, RunOptions
+        from .executor import RunOptions
 
         jobs = min(self.options.job_count, len(pending))
+        env = environment.kernel_env(jobs, self.cache_dir)
         options = RunOptions(
             timeout=self.options.timeout,
             memory_limit=self.options.memory_limit,
-            env=environment.kernel_env(jobs, self.cache_dir),
+            env=env,
             network=environment.network_allowed() if _needs_network(decks, pending) else False,
         )
+        server = await _fork_server([decks[i] for i in pending], env)
+        try:
+            await self._run_decks(decks, pending, keys, done, options, jobs)
+        finally:
+            if server is not None:
+                server.close()
+
+    async def _run_decks(
+        self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list, options, jobs: int
+    ) -> None:
+        from .executor import DeckRunner
+
         runner = DeckRunner(options, progress=self.on_block)
         versions = environment.versions()
+        timings = Timings(self.cache_dir / "timings.json")
         queue: asyncio.Queue[int] = asyncio.Queue()
-        for index in pending:
+        for index in sorted(pending, key=lambda i: -timings.estimate(decks[i])):  # longest first
             queue.put_nowait(index)
 
         async def worker() -> None:
@@ -138,15 +153,31 @@ class Checker:
                     continue
                 if self.options.use_cache and decks[index].runnable:
                     self.cache.put(keys[index], result)
+                timings.record(decks[index], result.duration)
                 done[index].set_result(result)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(jobs)]
         try:
             await asyncio.gather(*workers)
+            timings.save()
         finally:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _fork_server(decks: Sequence[Deck], env: dict[str, str]):
+    """A zygote that kernels fork from, where it pays: several decks at once, one thread each
+    (a library that starts its thread pool on import makes forking unsafe), on Linux."""
+    from . import zygote
+
+    one_thread = all(env.get(name) == "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
+    if os.environ.get(zygote.FORK_ENV) == "0" or sys.platform != "linux" or len(decks) < 2 or not one_thread:
+        return None
+    codes = [block.code for deck in decks for block in deck.blocks if not block.options.skip_execution]
+    server = zygote.Zygote(zygote.wanted_preloads(codes), env)
+    started = await asyncio.to_thread(server.start)
+    return server if started else None
 
 
 def _needs_network(decks: Sequence[Deck], pending: list[int]) -> bool:

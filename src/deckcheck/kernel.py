@@ -195,7 +195,10 @@ def _prepare(shell: Any) -> None:
     shell.events.register("pre_run_cell", cap.reset)
     shell.events.register("post_run_cell", show_figures)
     shell.events.register("post_run_cell", cap.report)
-    sys.meta_path.insert(0, _PyplotShow())
+    if "matplotlib.pyplot" in sys.modules:  # imported ahead of time by the fork server
+        sys.modules["matplotlib.pyplot"].show = show_figures
+    else:
+        sys.meta_path.insert(0, _PyplotShow())
     crash_log = os.environ.get(CRASH_LOG)
     if crash_log:
         log = Path(crash_log).open("a", buffering=1)  # noqa: SIM115 - open for the kernel's life
@@ -203,13 +206,13 @@ def _prepare(shell: Any) -> None:
         _log_cell_files(shell, log)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     _limit_memory()
     _watch_standins()
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(sys.argv[1:])
+    app.initialize(sys.argv[1:] if argv is None else argv)
     _prepare(app.shell)
     app.start()
     exit_now()

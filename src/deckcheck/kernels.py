@@ -26,10 +26,16 @@ class DeckcheckSpecs(KernelSpecManager):
     """One kernel spec: this Python running `deckcheck.kernel`."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        from . import zygote
+
+        metadata = {}
+        if zygote.active() is not None:
+            metadata["kernel_provisioner"] = {"provisioner_name": "deckcheck-forked", "config": {}}
         return KernelSpec(
             argv=[sys.executable, "-m", "deckcheck.kernel", "-f", "{connection_file}"],
             language="python",
             display_name="deckcheck",
+            metadata=metadata,
         )
 
 

@@ -1,0 +1,289 @@
+"""Kernels forked from one process that has already imported torch (a fork server).
+
+Every deck's kernel would otherwise import torch and torchvision itself: seconds of start-up,
+and hundreds of MB of private memory per kernel. The zygote imports the kernel machinery and
+the heavy libraries the decks use once; each kernel is then a fork of it, sharing those pages
+copy-on-write. The zygote forks only while it has a single thread (forking a process with
+running threads is unsafe); otherwise, or when it cannot start, kernels start the usual way.
+
+Protocol, one JSON object per line: the zygote prints {"ready": ...} once, then answers
+{"fork": {"argv", "cwd", "env"}} with {"pid"} and {"status": pid} with {"exit"} (null while
+the process runs). It leaves when its standard input closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+PRELOADABLE = {  # what a block imports → what the zygote imports for it, in this order
+    "numpy": "numpy",
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "sklearn": "sklearn.datasets",
+    "matplotlib": "matplotlib.pyplot",
+}
+IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
+FORK_ENV = "DECKCHECK_FORK"  # "0" turns the fork server off
+
+_active: Zygote | None = None
+
+
+def wanted_preloads(codes: list[str]) -> list[str]:
+    """The preloadable libraries that the blocks import, in dependency order."""
+    imported = {name for code in codes for name in IMPORT.findall(code)}
+    return [module for name, module in PRELOADABLE.items() if name in imported]
+
+
+def active() -> Zygote | None:
+    return _active
+
+
+class ZygoteError(RuntimeError):
+    pass
+
+
+class Zygote:
+    """The deckcheck side of the fork server: start it, ask it to fork, ask after its children."""
+
+    def __init__(self, preload: list[str], env: dict[str, str]) -> None:
+        self.preload = preload
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.lock = threading.Lock()
+        self.usable = False
+
+    def start(self, timeout: float = 120) -> bool:
+        """Start the zygote and wait until it has imported everything; False if it cannot fork."""
+        global _active
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deckcheck.zygote", *self.preload],
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+        )
+        answer = self._read(timeout)
+        self.usable = bool(answer and answer.get("ready") and answer.get("single_threaded"))
+        if self.usable:
+            _active = self
+        else:
+            self.close()
+        return self.usable
+
+    def _read(self, timeout: float) -> dict | None:
+        assert self.process is not None and self.process.stdout is not None
+        result: list[str] = []
+        reader = threading.Thread(target=lambda: result.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not result or not result[0]:
+            return None
+        try:
+            return json.loads(result[0])
+        except ValueError:
+            return None
+
+    def _ask(self, request: dict) -> dict:
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                raise ZygoteError("the fork server is gone")
+            assert self.process.stdin is not None
+            try:
+                self.process.stdin.write(json.dumps(request) + "\n")
+                self.process.stdin.flush()
+            except OSError as error:
+                raise ZygoteError(f"the fork server is gone: {error}") from None
+            answer = self._read(30)
+        if answer is None or "error" in answer:
+            raise ZygoteError((answer or {}).get("error", "no answer from the fork server"))
+        return answer
+
+    def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
+        return int(self._ask({"fork": {"argv": argv, "cwd": cwd, "env": env}})["pid"])
+
+    def exit_status(self, pid: int) -> int | None:
+        """How a forked kernel ended (Popen's convention), or None while it runs."""
+        try:
+            return self._ask({"status": pid})["exit"]
+        except ZygoteError:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return -9
+            except PermissionError:
+                return None
+            return None
+
+    def close(self) -> None:
+        global _active
+        if _active is self:
+            _active = None
+        process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.stdin:
+                process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class ForkedProcess:
+    """A kernel forked by the zygote, with the part of Popen's interface jupyter_client uses."""
+
+    def __init__(self, pid: int, zygote: Zygote) -> None:
+        self.pid = pid
+        self.zygote = zygote
+        self.returncode: int | None = None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.zygote.exit_status(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["kernel"], timeout or 0)
+            time.sleep(0.02)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.killpg(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(9)
+
+    def terminate(self) -> None:
+        self.send_signal(15)
+
+
+def _provisioner_base() -> type:
+    from jupyter_client.provisioning import LocalProvisioner
+
+    return LocalProvisioner
+
+
+class ForkedProvisioner(_provisioner_base()):  # type: ignore[misc]
+    """jupyter_client's local provisioner, launching the kernel as a fork of the zygote."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        zygote = active()
+        if zygote is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        module = cmd.index("deckcheck.kernel")
+        env = dict(kwargs.get("env") or os.environ)
+        env["JPY_PARENT_PID"] = str(os.getpid())
+        pid = zygote.fork(cmd[module + 1 :], str(kwargs.get("cwd") or os.getcwd()), env)
+        self.process = ForkedProcess(pid, zygote)
+        self.pid = pid
+        self.pgid = pid
+        self.cwd = kwargs.get("cwd", Path.cwd())
+        return self.connection_info
+
+
+# The zygote process itself
+
+
+def _single_threaded() -> bool:
+    try:
+        return len(os.listdir("/proc/self/task")) == 1 and threading.active_count() == 1
+    except OSError:
+        return threading.active_count() == 1
+
+
+def _child(argv: list[str], cwd: str, env: dict[str, str]) -> None:
+    """In the forked child: become the kernel. Never returns."""
+    try:
+        os.setsid()
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, 1 << 16)
+        from deckcheck import kernel
+
+        kernel.main(argv)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            log = env.get("DECKCHECK_CRASH_LOG")
+            if log:
+                with Path(log).open("a") as handle:
+                    handle.write(traceback.format_exc())
+        os._exit(1)
+    os._exit(0)
+
+
+def _serve(stdin: Any, stdout: Any) -> None:
+    children: dict[int, int | None] = {}
+
+    def reap() -> None:
+        for pid, status in list(children.items()):
+            if status is None:
+                with contextlib.suppress(ChildProcessError):
+                    done, code = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        children[pid] = os.waitstatus_to_exitcode(code)
+
+    for line in stdin:
+        request = json.loads(line)
+        reap()
+        if "fork" in request:
+            if not _single_threaded():
+                answer: dict = {"error": "the fork server has threads; it cannot fork safely"}
+            else:
+                job = request["fork"]
+                pid = os.fork()
+                if pid == 0:
+                    _child(job["argv"], job["cwd"], job["env"])
+                children[pid] = None
+                answer = {"pid": pid}
+        else:
+            pid = int(request["status"])
+            answer = {"pid": pid, "exit": children.get(pid, -9)}
+        stdout.write(json.dumps(answer) + "\n")
+        stdout.flush()
+
+
+def main() -> None:
+    from ipykernel.kernelapp import IPKernelApp  # noqa: F401 - imported here, shared by every kernel
+
+    loaded = []
+    for name in sys.argv[1:]:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+            loaded.append(name)
+        if not _single_threaded():  # e.g. a BLAS that starts its thread pool on import: give up early
+            break
+    gc.collect()
+    gc.freeze()  # keep the collector from touching (and so copying) the shared objects in every kernel
+    print(json.dumps({"ready": True, "preloaded": loaded, "single_threaded": _single_threaded()}), flush=True)
+    _serve(sys.stdin, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

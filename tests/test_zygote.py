@@ -1,0 +1,50 @@
+"""Kernels forked from the fork server behave as kernels started the usual way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import DECKS, deckcheck, tagged_processes
+
+from deckcheck.zygote import wanted_preloads
+
+PARENT = """# Who started me
+
+```python
+import os, psutil, torch
+parent = " ".join(psutil.Process(os.getppid()).cmdline())
+print("forked" if "deckcheck.zygote" in parent else "launched")
+raise RuntimeError("show the output")
+```
+"""
+
+
+def test_preloads_follow_the_imports_of_the_blocks() -> None:
+    codes = ["import torch\nfrom torchvision import datasets", "from sklearn.datasets import make_circles"]
+    assert wanted_preloads(codes) == ["torch", "torchvision", "sklearn.datasets"]
+    assert wanted_preloads(["import os"]) == []
+
+
+@pytest.mark.parametrize(("fork", "expected"), [("1", "forked"), ("0", "launched")])
+def test_several_decks_run_in_forked_kernels_unless_turned_off(tmp_path: Path, fork: str, expected: str) -> None:
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(PARENT)
+    run = deckcheck(
+        "check", "a.md", "b.md", "--jobs", "2",
+        cwd=tmp_path, cache=tmp_path / "cache", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", DECKCHECK_FORK=fork,
+    )  # fmt: skip
+    assert run.last_line == "0 passed, 2 failed, 0 skipped"
+    assert run.stdout.count(f"    {expected}") == 2, run.stdout  # in each failure's output
+    assert tagged_processes(run.tag) == []
+
+
+def test_crashes_and_exits_of_forked_kernels_are_reported_as_usual(tmp_path: Path) -> None:
+    run = deckcheck(
+        "check", "crash.md", "exits.md", "stdin.md", "--jobs", "3",
+        cwd=DECKS, cache=tmp_path / "cache", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+    )  # fmt: skip
+    assert "crash.md:12: slide 2: kernel died (killed by SIGSEGV)" in run.lines
+    assert any(line.startswith("exits.md:") and "kernel died (exit status 7)" in line for line in run.lines)
+    assert any(line.startswith("stdin.md:4: slide 1: StdinNotImplementedError") for line in run.lines)
+    assert tagged_processes(run.tag) == []

@@ -21,7 +21,7 @@ from deckcheck.marp import browser_path
 from deckcheck.overflow import browser
 
 SITE_FIXTURES = FIXTURES / "site"
-EXPECTED_SLIDES = {"deck-a": 4, "deck-b": 2}
+EXPECTED_SLIDES = {"deck-a": 4, "deck-b": 2, "deck-c": 1}
 
 pytestmark = pytest.mark.skipif(browser_path() is None, reason="needs Chromium (make installs it)")
 
@@ -51,6 +51,7 @@ def test_every_passing_deck_is_published_with_an_index(built) -> None:
         assert (site / f"{stem}.html").is_file() and (site / f"{stem}.pdf").is_file()
         assert f'href="{stem}.html"' in index and f'href="{stem}.pdf"' in index
     assert "Fixture A" in index and "torch " in index
+    assert list((site / "assets" / "katex").glob("KaTeX_Main-Regular.*")), "KaTeX's fonts were not copied"
 
 
 def test_pdfs_have_a_page_per_slide_an_outline_and_the_notes(built) -> None:

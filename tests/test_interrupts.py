@@ -52,10 +52,13 @@ def test_a_signal_stops_the_run_promptly_and_leaves_nothing(tmp_path: Path, sign
     assert tagged_processes(tag), "the kernel and its child should be running"
     sent = time.monotonic()
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=30)
+    stdout, stderr = process.communicate(timeout=30)
     assert time.monotonic() - sent < 5
     assert process.returncode == status
     assert "interrupted" in stderr and "Traceback" not in stderr
+    name = signal.Signals(signum).name
+    assert f"busy.md:8: slide 1: interrupted ({name})" in stdout.splitlines()
+    assert stdout.splitlines()[-1] == "1 passed, 0 failed, 0 skipped"  # the block that finished
     assert tagged_processes(tag) == []
     results = tmp_path / "cache" / "results"
     assert not results.exists() or not any(results.rglob("*.json"))

@@ -131,7 +131,7 @@ deck_text = st.text(
 @given(deck_text)
 def test_any_text_parses_without_crashing_and_blocks_point_at_their_fences(text: str) -> None:
     deck = parse(text)
-    lines = text.splitlines()
+    lines = deck.lines
     assert deck.slides and deck.slides[0].number == 1
     for block in deck.blocks:
         fence_line = lines[block.line - 1]

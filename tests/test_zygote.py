@@ -27,7 +27,9 @@ def test_preloads_follow_the_imports_of_the_blocks() -> None:
 
 
 @pytest.mark.parametrize(("fork", "expected"), [("1", "forked"), ("0", "launched")])
-def test_several_decks_run_in_forked_kernels_unless_turned_off(tmp_path: Path, fork: str, expected: str) -> None:
+def test_several_decks_run_in_forked_kernels_unless_turned_off(
+    tmp_path: Path, fork: str, expected: str
+) -> None:
     for name in ("a.md", "b.md"):
         (tmp_path / name).write_text(PARENT)
     run = deckcheck(

@@ -61,7 +61,7 @@ def _why_not(result: DeckResult) -> str:
 
 def _first_content_line(deck: Deck, slide: int) -> int:
     bounds = deck.slides[slide - 1]
-    lines = deck.text.splitlines()
+    lines = deck.lines
     for number in range(bounds.start_line, min(bounds.end_line, len(lines)) + 1):
         if not COMMENT_OR_BLANK.match(lines[number - 1]):
             return number

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import environment
 from .cache import ResultCache, Timings, deck_key
-from .deck import Deck
+from .deck import Block, Deck
 from .parser import read_deck
 from .results import BlockResult, DeckResult
 
@@ -66,6 +66,7 @@ def default_memory_limit(jobs: int) -> int:
 
 DeckDone = Callable[[Deck, DeckResult], None]
 BlockDone = Callable[[Deck, BlockResult], None]
+BlockStart = Callable[[Deck, Block], None]
 
 
 class Checker:
@@ -76,10 +77,12 @@ class Checker:
         options: CheckOptions,
         on_deck: DeckDone | None = None,
         on_block: BlockDone | None = None,
+        on_block_start: BlockStart | None = None,
     ) -> None:
         self.options = options
         self.on_deck = on_deck or (lambda deck, result: None)
         self.on_block = on_block or (lambda deck, result: None)
+        self.on_block_start = on_block_start or (lambda deck, block: None)
 
     def read(self, paths: Sequence[Path]) -> list[Deck]:
         return [read_deck(path) for path in paths]
@@ -125,18 +128,20 @@ class Checker:
             network=environment.network_allowed() if _needs_network(decks, pending) else False,
         )
         server = await _fork_server([decks[i] for i in pending], env)
+        interrupted = True
         try:
             await self._run_decks(decks, pending, keys, done, options, jobs)
+            interrupted = False
         finally:
             if server is not None:
-                server.close()
+                server.close(now=interrupted)
 
     async def _run_decks(
         self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list, options, jobs: int
     ) -> None:
         from .executor import DeckRunner
 
-        runner = DeckRunner(options, progress=self.on_block)
+        runner = DeckRunner(options, progress=self.on_block, starting=self.on_block_start)
         versions = environment.versions()
         timings = Timings(self.cache_dir / "timings.json")
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -176,7 +181,11 @@ async def _fork_server(decks: Sequence[Deck], env: dict[str, str]):
         return None
     codes = [block.code for deck in decks for block in deck.blocks if not block.options.skip_execution]
     server = zygote.Zygote(zygote.wanted_preloads(codes), env)
-    started = await asyncio.to_thread(server.start)
+    try:
+        started = await asyncio.to_thread(server.start)
+    except BaseException:  # interrupted while it imports
+        server.close(now=True)
+        raise
     return server if started else None
 
 

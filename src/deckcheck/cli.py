@@ -139,10 +139,11 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
     console = Console(decks)
     checker.on_deck = console.deck_done
     checker.on_block = console.block_done
+    checker.on_block_start = console.block_started
     try:
         results = run_async(checker.check(decks))
-    except Interrupted:
-        console.interrupted("Ctrl-C")
+    except Interrupted as interruption:
+        console.interrupted(str(interruption))
         raise
     if args.junit_xml:
         from .report import write_junit

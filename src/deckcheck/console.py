@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from . import report
-from .deck import Deck
+from .deck import Block, Deck
 from .results import BlockResult, DeckResult
 
 
@@ -18,6 +18,9 @@ class Console:
         self.decks = decks
         self.progress: Any = None
         self.tasks: dict[str, Any] = {}
+        self.running: dict[str, Block] = {}  # deck path → the block its kernel is running
+        self.partial: dict[str, list[BlockResult]] = {}  # blocks done in decks still running
+        self.finished: list[DeckResult] = []
         if self.out.isatty():
             self._start_progress()
 
@@ -48,11 +51,18 @@ class Console:
         else:
             print(text, file=self.out, flush=True)
 
+    def block_started(self, deck: Deck, block: Block) -> None:
+        self.running[str(deck.path)] = block
+
     def block_done(self, deck: Deck, result: BlockResult) -> None:
+        self.running.pop(str(deck.path), None)
+        self.partial.setdefault(str(deck.path), []).append(result)
         if self.progress is not None:
             self.progress.advance(self.tasks[str(deck.path)])
 
     def deck_done(self, deck: Deck, result: DeckResult) -> None:
+        self.finished.append(result)
+        self.partial.pop(str(deck.path), None)
         if self.progress is not None:
             self.progress.update(
                 self.tasks[str(deck.path)], completed=max(1, len(deck.blocks)), visible=False
@@ -80,11 +90,13 @@ class Console:
         self._print(report.closing_line(results))
 
     def interrupted(self, name: str) -> None:
+        """Say which blocks the interrupt stopped, then count what had finished."""
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-        print(
-            f"deckcheck: interrupted ({name}); kernels stopped, nothing cached for unfinished decks",
-            file=self.err,
-            flush=True,
-        )
+        for path, block in sorted(self.running.items()):
+            self._print(f"{report.location(path, block.first_code_line, block.slide)} interrupted ({name})")
+        print(f"deckcheck: interrupted ({name}); kernels stopped, nothing cached for unfinished decks",
+              file=self.err, flush=True)  # fmt: skip
+        unfinished = [DeckResult(path, tuple(blocks)) for path, blocks in self.partial.items()]
+        self._print(report.closing_line([*self.finished, *unfinished]))

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output")
 KNOWN_RESOURCES = ("cuda", "mps", "network")
+
+
+def source_lines(text: str) -> list[str]:
+    """A deck's lines as markdown-it counts them: only \\n, \\r\\n and \\r end a line
+    (str.splitlines would also split at form feeds, U+2028 and others, and shift every line)."""
+    return LINE_BREAK.split(text)
+
+
+def source_lines_with_ends(text: str) -> list[str]:
+    """source_lines(text), each line with its own line ending."""
+    return LINE_WITH_END.findall(text)
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,10 @@ class Deck:
     def title(self) -> str:
         title = self.front_matter.get("title")
         return str(title) if title else self.path.stem
+
+    @property
+    def lines(self) -> list[str]:
+        return source_lines(self.text)
 
     @property
     def runnable(self) -> bool:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -17,15 +15,13 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from .deck import Block, Deck
+from .failures import FailureReader
 from .kernels import KernelError, KernelProcess
-from .results import BlockResult, DeckResult, Failure, Frame
+from .results import BlockResult, DeckResult, Failure
 from .sanitize import clean
 
 Progress = Callable[[Deck, BlockResult], None]
-CRASH_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
-CELL_FILE = re.compile(r"^deckcheck-cell (\d+) (.+)$")
-ON_LINE = re.compile(r"\bon line (\d+)")
-MEMORY_MESSAGES = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
+Starting = Callable[[Deck, Block], None]
 
 
 @dataclass(frozen=True)
@@ -60,9 +56,12 @@ class BoundedClient(NotebookClient):
 class DeckRunner:
     """Executes one deck at a time; every kernel it starts is gone when run() returns."""
 
-    def __init__(self, options: RunOptions, progress: Progress | None = None) -> None:
+    def __init__(
+        self, options: RunOptions, progress: Progress | None = None, starting: Starting | None = None
+    ) -> None:
         self.options = options
         self.progress = progress or (lambda deck, result: None)
+        self.starting = starting or (lambda deck, block: None)
 
     async def run(self, deck: Deck) -> DeckResult:
         started = time.monotonic()
@@ -88,7 +87,7 @@ class DeckRunner:
         try:
             await kernel.start()
             await session.connect()
-            results = await session.run_blocks(self.progress)
+            results = await session.run_blocks(self.progress, self.starting)
             standins = await session.standins_used() if session.alive else ()
         except KernelError as error:
             kernel.kill()
@@ -148,7 +147,7 @@ class _Session:
             record_timing=False,
             startup_timeout=60,
         )
-        self.cells: dict[int, Block] = {}  # execution count → block
+        self.reader = FailureReader(deck, options.memory_limit)
         self.alive = True
         self.resources: dict[str, bool] = {}
 
@@ -173,13 +172,14 @@ class _Session:
             kc.stop_channels()
             self.client.kc = None
 
-    async def run_blocks(self, progress: Progress) -> list[BlockResult]:
+    async def run_blocks(self, progress: Progress, starting: Starting) -> list[BlockResult]:
         results: list[BlockResult] = []
         stopped: BlockResult | None = None
         for block in self.deck.blocks:
             if stopped is not None:
                 result = _skipped(block, f"not run: the block at line {stopped.line} failed")
             else:
+                starting(self.deck, block)
                 result = await self._run_block(block)
                 if result.status == "failed":
                     stopped = result
@@ -217,7 +217,7 @@ class _Session:
         done, _ = await asyncio.wait({task}, timeout=limit)
         if not done:
             return await self._time_out(block, task, limit)
-        self._remember(block, cell)
+        self.reader.remember(cell.get("execution_count"), block)
         try:
             task.result()
         except DeadKernelError:
@@ -225,83 +225,26 @@ class _Session:
         error = _error_output(cell)
         if error is None or block.options.raises_exception:
             return None
-        return await self._failure(block, error)
+        return self.reader.error(block, error, await self._last_error())
 
     async def _time_out(self, block: Block, task: asyncio.Future, limit: float) -> Failure:
-        summary = f"timeout after {limit:g} s"
         await self.kernel.manager.interrupt_kernel()
         done, _ = await asyncio.wait({task}, timeout=self.options.interrupt_grace)
-        line, frames = block.first_code_line, ()
-        self._remember(block, self.notebook.cells[-1])
-        if done and not task.cancelled() and task.exception() is None:
-            details = await self._last_error()
-            if details:
-                frames = self._frames(details)
-                line = _deepest_deck_line(frames) or line
+        self.reader.remember(self.notebook.cells[-1].get("execution_count"), block)
+        interrupted = done and not task.cancelled() and task.exception() is None
+        details = await self._last_error() if interrupted else None
         self.alive = False
         self.kernel.kill()
         await _settle(task, getattr(self.client, "task_poll_for_reply", None))
-        return Failure(line, self.deck.slide_at(line), summary, frames)
+        return self.reader.timeout(block, limit, details)
 
     async def _died(self, block: Block) -> Failure:
         self.alive = False
-        reason = self.kernel.exit_reason()
-        line = self._crash_line(block) or block.first_code_line
-        summary = f"kernel died ({reason})" if reason else "kernel died"
-        if reason == "killed by SIGKILL" and self.options.memory_limit:
-            summary += ": out of memory?"
-        return Failure(line, self.deck.slide_at(line), summary)
-
-    def _crash_line(self, running: Block) -> int | None:
-        """The deck line faulthandler saw last when the kernel crashed, if it wrote one."""
         try:
             log = self.kernel.crash_log.read_text("utf-8", "replace")
         except OSError:
-            return None
-        files: dict[str, Block] = {}
-        last_file = None
-        for line in log.splitlines():
-            match = CELL_FILE.match(line)
-            if match and match.group(1) != "None":
-                last_file = match.group(2)
-                block = self.cells.get(int(match.group(1)))
-                if block is not None:
-                    files[last_file] = block
-        if last_file is not None:
-            files[last_file] = running  # the cell compiled last is the one that was running
-        for match in CRASH_FRAME.finditer(log.split("Fatal Python error", 1)[-1]):
-            block = files.get(match.group(1))
-            if block is not None:
-                return block.deck_line(int(match.group(2)))
-        return None
-
-    def _remember(self, block: Block, cell: Any) -> None:
-        """Map the cell's execution count to its block (tracebacks name cells by count)."""
-        count = cell.get("execution_count")
-        if count:
-            self.cells[int(count)] = block
-
-    async def _failure(self, block: Block, error: dict) -> Failure:
-        summary = f"{error.get('ename', 'Error')}: {error.get('evalue', '')}"
-        details = await self._last_error()
-        if not details:
-            return Failure(block.first_code_line, block.slide, _one_line(summary))
-        frames = self._frames(details)
-        line = block.first_code_line
-        syntax = details.get("syntax")
-        if syntax and syntax.get("cell") in self.cells and syntax.get("line"):
-            block_of_error = self.cells[syntax["cell"]]
-            line = block_of_error.deck_line(int(syntax["line"]))
-            message = _deck_lines_in(syntax.get("msg") or details["message"], block_of_error)
-            summary = f"{details['type']}: {message}"
-            frames = ()
-        else:
-            line = _deepest_deck_line(frames) or line
-            summary = f"{details['type']}: {details['message']}"
-        if self.options.memory_limit and _is_memory_error(details):
-            limit = self.options.memory_limit / 2**30
-            summary = f"memory limit exceeded ({limit:.1f} GB): {summary}"
-        return Failure(line, self.deck.slide_at(line), _one_line(summary), frames)
+            log = ""
+        return self.reader.crash(block, self.kernel.exit_reason(), log)
 
     async def _last_error(self) -> dict | None:
         value = await self._evaluate("__import__('deckcheck.kernel', fromlist=['_']).last_error()")
@@ -312,26 +255,6 @@ class _Session:
         except ValueError:
             return None
         return parsed if isinstance(parsed, dict) else None
-
-    def _frames(self, details: dict) -> tuple[Frame, ...]:
-        """The deck's own frames plus the library frame that raised, innermost last."""
-        raw = details.get("frames", [])
-        first = next((i for i, frame in enumerate(raw) if frame.get("cell") in self.cells), None)
-        if first is None:
-            return ()
-        frames: list[Frame] = []
-        for frame in raw[first:]:
-            block = self.cells.get(frame.get("cell"))
-            if block is not None:
-                line = block.deck_line(int(frame["line"] or 1))
-                code = frame.get("code", "")
-                frames.append(Frame(str(self.deck.path), line, frame["name"], code, self.deck.slide_at(line)))
-        last = raw[-1]
-        if last.get("cell") not in self.cells:
-            frames.append(
-                Frame(_short_path(last["file"]), int(last["line"] or 0), last["name"], last.get("code", ""))
-            )
-        return tuple(frames)
 
     async def _evaluate(self, expression: str, timeout: float = 10) -> str | None:
         """An expression's text/plain value, evaluated quietly in the kernel."""
@@ -424,36 +347,3 @@ def _outputs(cell: Any, keep_figures: bool) -> tuple[str, tuple[str, ...]]:
             elif "text/plain" in data:
                 text.append(str(data["text/plain"]) + "\n")
     return clean("".join(text)), tuple(figures)
-
-
-def _deck_lines_in(message: str, block: Block) -> str:
-    """Python names lines of the cell ("... on line 2"); say the deck's line instead."""
-    return ON_LINE.sub(lambda match: f"on line {block.deck_line(int(match.group(1)))}", message)
-
-
-def _deepest_deck_line(frames: tuple[Frame, ...]) -> int | None:
-    lines = [frame.line for frame in frames if frame.slide is not None]
-    return lines[-1] if lines else None
-
-
-def _is_memory_error(details: dict) -> bool:
-    if "MemoryError" in details.get("bases", []):
-        return True
-    message = details.get("message", "")
-    return any(text in message for text in MEMORY_MESSAGES)
-
-
-def _one_line(text: str, width: int = 300) -> str:
-    first = clean(text).strip().rstrip(":").splitlines()
-    line = first[0].rstrip() if first else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def _short_path(path: str) -> str:
-    marker = "site-packages/"
-    if marker in path:
-        return path.split(marker, 1)[1]
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return path

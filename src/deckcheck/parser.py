@@ -12,7 +12,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .deck import Block, Deck, ImageRef, Problem, Slide
+from .deck import Block, Deck, ImageRef, Problem, Slide, source_lines
 from .marp_markdown import heading_levels, insert_heading_rulers, marp_parser
 from .options import OptionError, is_python, parse_options
 
@@ -66,11 +66,11 @@ def parse_text(path: Path, text: str) -> Deck:
     tokens = _markdown().parse(text)
     front_text, front_start = _front_matter_text(text, tokens)
     tokens = insert_heading_rulers(tokens, heading_levels(front_text, tokens))
-    slides = _slides(tokens, text.count("\n") + 1)
+    slides = _slides(tokens, len(source_lines(text)))
     front_matter, problems = _read_front_matter(front_text, front_start)
     blocks: list[Block] = []
     images: list[ImageRef] = []
-    lines = text.splitlines()
+    lines = source_lines(text)
     for slide, token in _tokens_with_slides(tokens):
         if token.type == "fence" and is_python(token.info):
             block, problem = _block(len(blocks), slide, token)
@@ -97,7 +97,7 @@ def _front_matter_text(text: str, tokens: list[Token]) -> tuple[str | None, int]
     if not tokens or tokens[0].type != "front_matter" or not tokens[0].map:
         return None, 0
     start, end = tokens[0].map
-    lines = text.splitlines()
+    lines = source_lines(text)
     closed = bool(tokens[0].meta.get("closed"))
     body = lines[start + 1 : end - 1 if closed else end]
     return "\n".join(body), start + 2

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from .deck import Block, Deck
+from .deck import Block, Deck, source_lines_with_ends
 from .options import language
 from .parser import image_path, parse_text
 from .results import BlockResult, DeckResult
@@ -51,7 +51,7 @@ def asset_name(data: bytes, filename: str) -> str:
 
 
 def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
-    lines = deck.text.splitlines(keepends=True)
+    lines = source_lines_with_ends(deck.text)
     newline = "\r\n" if "\r\n" in deck.text else "\n"
     assets: dict[str, Asset] = {}
     for image in deck.images:

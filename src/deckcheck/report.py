@@ -38,7 +38,7 @@ def failure_report(deck: Deck, result: BlockResult) -> str:
 
 def _excerpt(deck: Deck, result: BlockResult, failure: Failure) -> str:
     block = deck.blocks[result.index] if result.index < len(deck.blocks) else None
-    lines = deck.text.splitlines()
+    lines = deck.lines
     if block is None or not (block.line <= failure.line <= max(block.end_line, block.line + 1)):
         first, last = failure.line, failure.line
     else:

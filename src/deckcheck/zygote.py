@@ -127,13 +127,16 @@ class Zygote:
                 return None
             return None
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
+        """Let the zygote leave (it does when its input closes); `now` kills it outright."""
         global _active
         if _active is self:
             _active = None
         process, self.process = self.process, None
         if process is None:
             return
+        if now:
+            process.kill()
         with contextlib.suppress(OSError):
             if process.stdin:
                 process.stdin.close()

@@ -74,7 +74,7 @@ def timed(
 ) -> tuple[float, Memory]:
     """Wall seconds, and (when asked) the peaks of the summed PSS and RSS of the process tree."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = Memory()
     stop = threading.Event()
 
@@ -102,15 +102,14 @@ def timed(
     sampler = threading.Thread(target=sample, daemon=True)
     if sample_memory:
         sampler.start()
-    _, stderr = process.communicate()
+    output, _ = process.communicate()
     elapsed = time.perf_counter() - started
     stop.set()
     if sample_memory:
         sampler.join()
     if process.returncode != 0:
-        raise SystemExit(
-            f"bench: {' '.join(command)} failed ({process.returncode}):\n{stderr.decode()[-2000:]}"
-        )
+        tail = output.decode(errors="replace")[-4000:]
+        raise SystemExit(f"bench: {' '.join(command)} failed ({process.returncode}):\n{tail}")
     return elapsed, peak
 
 
@@ -200,14 +199,8 @@ def main() -> int:
         )
         print(f"(b) cold check, fundamentals: {cold_one:.2f} s", flush=True)
 
-        peaks: list[Memory] = []
-
-        def cold_all_run() -> float:
-            elapsed, peak = timed([*deckcheck, "--no-cache", str(SLIDES)], env, ROOT, sample_memory=True)
-            peaks.append(peak)
-            return elapsed
-
-        cold_all = median_of(args.runs, cold_all_run)
+        all_decks = [*deckcheck, "--no-cache", str(SLIDES)]
+        cold_all = median_of(args.runs, lambda: timed(all_decks, env, ROOT)[0])
         print(f"(c) cold check, all decks: {cold_all:.2f} s", flush=True)
         peer_dir = work / "peer"
         peer_dir.mkdir()
@@ -220,6 +213,8 @@ def main() -> int:
         timed([*deckcheck, str(SLIDES)], env, ROOT)  # fill the result cache
         warm = median_of(args.runs, lambda: timed([*deckcheck, str(SLIDES)], env, ROOT)[0])
         print(f"(d) warm re-check, all decks: {warm:.2f} s", flush=True)
+        # Memory in runs of their own: reading every process's smaps slows the check it measures.
+        peaks = [timed(all_decks, env, ROOT, sample_memory=True)[1] for _ in range(args.runs)]
         peak = max(p.pss for p in peaks) / 1e9
         peak_rss = max(p.rss for p in peaks) / 1e9
         print(f"(e) peak memory of a cold check of all decks: {peak:.2f} GB ({peak_rss:.2f} GB RSS summed)")
@@ -270,7 +265,8 @@ Machine: {machine()}
 {rows}
 
 Peak memory is the largest sum of the proportional set size (PSS) of deckcheck and all its
-kernels, sampled every 50 ms during the cold checks of all decks: a page that several
+kernels, sampled every 50 ms during {runs} more cold checks of all decks (not the timed ones:
+sampling slows what it measures): a page that several
 processes share (the torch libraries both kernels map) counts once overall. Summed as
 resident set size, which counts every shared page once per process, the same peak was
 {peak_rss:.2f} GB.

@@ -8,12 +8,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import environment
 from .cache import ResultCache, Timings, deck_key
 from .deck import Block, Deck
 from .parser import read_deck
 from .results import BlockResult, DeckResult
+
+if TYPE_CHECKING:
+    from .executor import RunOptions
 
 
 class UsageError(Exception):
@@ -106,7 +110,7 @@ class Checker:
         runner_task = asyncio.ensure_future(self._run(decks, pending, keys, done)) if pending else None
         try:
             for index, deck in enumerate(decks):
-                results[index] = await done[index]
+                results[index] = await _first_of(done[index], runner_task)
                 self.on_deck(deck, results[index])
             if runner_task is not None:
                 await runner_task
@@ -116,7 +120,9 @@ class Checker:
                 await asyncio.gather(runner_task, return_exceptions=True)
         return [result for result in results if result is not None]
 
-    async def _run(self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list) -> None:
+    async def _run(
+        self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list[asyncio.Future]
+    ) -> None:
         from .executor import RunOptions
 
         jobs = min(self.options.job_count, len(pending))
@@ -137,7 +143,13 @@ class Checker:
                 server.close(now=interrupted)
 
     async def _run_decks(
-        self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list, options, jobs: int
+        self,
+        decks: Sequence[Deck],
+        pending: list[int],
+        keys: list[str],
+        done: list[asyncio.Future],
+        options: RunOptions,
+        jobs: int,
     ) -> None:
         from .executor import DeckRunner
 
@@ -183,10 +195,23 @@ async def _fork_server(decks: Sequence[Deck], env: dict[str, str]):
     server = zygote.Zygote(zygote.wanted_preloads(codes), env)
     try:
         started = await asyncio.to_thread(server.start)
+    except Exception:  # no fork server, then: kernels start the usual way
+        server.close(now=True)
+        return None
     except BaseException:  # interrupted while it imports
         server.close(now=True)
         raise
     return server if started else None
+
+
+async def _first_of(result: asyncio.Future, runner: asyncio.Future | None) -> DeckResult:
+    """A deck's result; if the runner fails before it comes, the runner's error."""
+    if runner is not None and not result.done():
+        await asyncio.wait({result, runner}, return_when=asyncio.FIRST_COMPLETED)
+        if not result.done():
+            runner.result()  # raises the runner's error
+            raise RuntimeError("the runner stopped before every deck was checked")
+    return result.result()
 
 
 def _needs_network(decks: Sequence[Deck], pending: list[int]) -> bool:

@@ -17,7 +17,7 @@ NETWORK_ENV = "DECKCHECK_NETWORK"  # "0" or "1": whether requires=["network"] bl
 STANDINS_FILE = "standins.json"
 
 
-PROJECT_MARKERS = ("marp.config.mjs", "pyproject.toml")
+PROJECT_MARKER = "marp.config.mjs"
 
 
 def project_root(*starts: Path) -> Path | None:
@@ -26,7 +26,7 @@ def project_root(*starts: Path) -> Path | None:
     for start in (Path.cwd(), *starts):
         here = start.absolute()
         for folder in (here, *here.parents):
-            if (folder / PROJECT_MARKERS[0]).is_file():
+            if (folder / PROJECT_MARKER).is_file():
                 return folder
     return None
 

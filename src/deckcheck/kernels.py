@@ -46,12 +46,10 @@ class KernelError(RuntimeError):
 class KernelProcess:
     """A kernel started for one deck, in the deck's folder, with bounded side channels."""
 
-    def __init__(self, cwd: Path, env: dict[str, str], startup_timeout: float = 60) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
         self.cwd = cwd
         self.env = env
-        self.startup_timeout = startup_timeout
         self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=DeckcheckSpecs())
-        self.manager.shutdown_wait_time = 3.0
         self.exit_wait = 5.0  # seconds the kernel gets to run its exit handlers
         self.stderr_tail: deque[str] = deque(maxlen=40)
         fd, crash_log = tempfile.mkstemp(prefix="deckcheck-kernel-", suffix=".log")

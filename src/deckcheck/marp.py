@@ -10,7 +10,7 @@ from pathlib import Path
 from . import environment
 from .sanitize import trim
 
-CONFIG = "marp.config.mjs"
+CONFIG = environment.PROJECT_MARKER  # the project root is the folder that holds it
 RENDERER = Path("marp") / "render.mjs"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

@@ -29,7 +29,7 @@ def _link(href: str | None, label: str) -> str:
 
 
 def _row(entry: SiteEntry) -> str:
-    data = "real downloads"
+    data = "no stand-ins"
     data_class = "ok"
     if entry.standins:
         data, data_class = f"stand-ins: {', '.join(entry.standins)}", "warn"

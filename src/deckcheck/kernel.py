@@ -32,8 +32,11 @@ _standins_used: set[str] = set()
 
 
 def _limit_memory() -> None:
+    """RLIMIT_DATA; a kernel forked from the fork server does not count the libraries it was
+    born with (the zygote imported them once for every kernel)."""
     limit = int(os.environ.get(MEMORY_LIMIT) or 0)
     if limit > 0:
+        limit += int(os.environ.get("DECKCHECK_MEMORY_SHARED") or 0)
         _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)

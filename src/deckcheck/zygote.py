@@ -35,6 +35,7 @@ PRELOADABLE = {  # what a block imports → what the zygote imports for it, in t
 }
 IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
 FORK_ENV = "DECKCHECK_FORK"  # "0" turns the fork server off
+SHARED_ENV = "DECKCHECK_MEMORY_SHARED"  # bytes a forked kernel inherits from the zygote's imports
 
 _active: Zygote | None = None
 
@@ -62,6 +63,7 @@ class Zygote:
         self.process: subprocess.Popen | None = None
         self.lock = threading.Lock()
         self.usable = False
+        self.preloaded_bytes = 0  # data the zygote's imports added: shared, so not the deck's
 
     def start(self, timeout: float = 120) -> bool:
         """Start the zygote and wait until it has imported everything; False if it cannot fork."""
@@ -77,6 +79,7 @@ class Zygote:
         )
         answer = self._read(timeout)
         self.usable = bool(answer and answer.get("ready") and answer.get("single_threaded"))
+        self.preloaded_bytes = int((answer or {}).get("preloaded_bytes") or 0)
         if self.usable:
             _active = self
         else:
@@ -199,6 +202,7 @@ class ForkedProvisioner(_provisioner_base()):  # type: ignore[misc]
         module = cmd.index("deckcheck.kernel")
         env = dict(kwargs.get("env") or os.environ)
         env["JPY_PARENT_PID"] = str(os.getpid())
+        env[SHARED_ENV] = str(zygote.preloaded_bytes)
         pid = zygote.fork(cmd[module + 1 :], str(kwargs.get("cwd") or os.getcwd()), env)
         self.process = ForkedProcess(pid, zygote)
         self.pid = pid
@@ -215,6 +219,17 @@ def _single_threaded() -> bool:
         return len(os.listdir("/proc/self/task")) == 1 and threading.active_count() == 1
     except OSError:
         return threading.active_count() == 1
+
+
+def _data_size() -> int:
+    """This process's data segment (what RLIMIT_DATA limits), in bytes."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _child(argv: list[str], cwd: str, env: dict[str, str]) -> None:
@@ -275,6 +290,7 @@ def _serve(stdin: Any, stdout: Any) -> None:
 def main() -> None:
     from ipykernel.kernelapp import IPKernelApp  # noqa: F401 - imported here, shared by every kernel
 
+    before = _data_size()
     loaded = []
     for name in sys.argv[1:]:
         with contextlib.suppress(Exception):
@@ -284,7 +300,13 @@ def main() -> None:
             break
     gc.collect()
     gc.freeze()  # keep the collector from touching (and so copying) the shared objects in every kernel
-    print(json.dumps({"ready": True, "preloaded": loaded, "single_threaded": _single_threaded()}), flush=True)
+    ready = {
+        "ready": True,
+        "preloaded": loaded,
+        "single_threaded": _single_threaded(),
+        "preloaded_bytes": max(0, _data_size() - before),
+    }
+    print(json.dumps(ready), flush=True)
     _serve(sys.stdin, sys.stdout)
 
 

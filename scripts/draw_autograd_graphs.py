@@ -189,6 +189,11 @@ def save(fig, name):
     print(f"wrote {OUT / name}")
 
 
+def caption(ax, text: str, color: str) -> None:
+    """The pass's explanation, top right, in the pass's colour."""
+    ax.text(11.8, 5.3, text, fontsize=FONT - 4, color=color, ha="right", va="top", style="italic")
+
+
 def forward():
     fig, ax = new_canvas()
     nodes(ax, "x₁ = 2", "x₂ = 5", "f")
@@ -209,16 +214,7 @@ def forward():
     value(ax, "sin", f"sin 5 = {num(V_SIN)}", FWD, dx=1.75, dy=-0.3)
     value(ax, "add", num(V_ADD), FWD, dy=0.75)
     value(ax, "sub", f"f = {num(V_F)}", FWD, dx=0.3, dy=-0.8)
-    ax.text(
-        11.8,
-        5.3,
-        "forward pass:\nvalues flow left → right",
-        fontsize=FONT - 4,
-        color=FWD,
-        ha="right",
-        va="top",
-        style="italic",
-    )
+    caption(ax, "forward pass:\nvalues flow left → right", FWD)
     save(fig, "autograd-forward.png")
 
 
@@ -236,16 +232,7 @@ def backward():
     edge(ax, "x1", "mul", BWD, "x₂ = 5", reverse=True, where=0.45)
     edge(ax, "x2", "mul", BWD, "x₁ = 2", reverse=True, where=0.45)
     edge(ax, "x2", "sin", BWD, f"−cos x₂ = {num(-math.cos(X2))}", reverse=True, where=0.45, below=0.55)
-    ax.text(
-        11.8,
-        5.3,
-        "backward pass: gradients flow\nright → left and add up\nwhere paths meet",
-        fontsize=FONT - 4,
-        color=BWD,
-        ha="right",
-        va="top",
-        style="italic",
-    )
+    caption(ax, "backward pass: gradients flow\nright → left and add up\nwhere paths meet", BWD)
     save(fig, "autograd-backward.png")
 
 

@@ -87,7 +87,7 @@ def test_unreadable_file_is_reported(cache: Path, tmp_path: Path) -> None:
     assert run.lines[0] == "gone.md:1: slide 1: cannot read gone.md: No such file or directory"
 
 
-def test_a_folder_that_is_a_deck_name_is_unreadable(cache: Path, tmp_path: Path) -> None:
+def test_a_folder_named_like_a_deck_is_searched_not_read(cache: Path, tmp_path: Path) -> None:
     (tmp_path / "folder.md").mkdir()
     (tmp_path / "folder.md" / "inner.md").write_text("# fine\n")
     run = deckcheck("check", ".", cwd=tmp_path, cache=cache)

@@ -36,18 +36,18 @@ class BuildOutcome:
     failed: bool = False  # something other than a deck's own failure stopped the build
 
 
-def deck_stems(decks: Sequence[Deck]) -> dict[str, str]:
+def deck_stems(paths: Sequence[Path]) -> dict[str, str]:
     """A file name stem in the site for each deck, unique even when two decks share a name."""
     stems: dict[str, str] = {}
     taken: set[str] = set()
-    for deck in decks:
-        parts = deck.path.with_suffix("").parts
+    for path in paths:
+        parts = path.with_suffix("").parts
         for depth in range(1, len(parts) + 1):
             stem = "-".join(parts[-depth:]).lstrip(".-") or "deck"
             if stem not in taken:
                 break
         taken.add(stem)
-        stems[str(deck.path)] = stem
+        stems[str(path)] = stem
     return stems
 
 
@@ -74,9 +74,12 @@ class Builder:
         self.say = say
         self.site = Site(options.site)
 
-    def build(self, decks: Sequence[Deck], results: Sequence[DeckResult]) -> BuildOutcome:
+    def build(
+        self, decks: Sequence[Deck], results: Sequence[DeckResult], stems: dict[str, str] | None = None
+    ) -> BuildOutcome:
+        """Publish the decks that passed; `stems` names their files (by default from their paths)."""
         outcome = BuildOutcome()
-        stems = deck_stems(decks)
+        stems = stems or deck_stems([deck.path for deck in decks])
         ready: list[tuple[Deck, DeckResult, GeneratedDeck]] = []
         for deck, result in zip(decks, results, strict=True):
             if not result.ok and not (self.options.preview and deck.runnable):
@@ -94,7 +97,8 @@ class Builder:
             return outcome
         with self.site.staging() as staged:
             published = self._render(root, staged, ready, outcome)
-            updates = [self._entry(deck, result, generated) for deck, result, generated in published]
+            previous = self.site.entries()
+            updates = [self._entry(d, r, g, previous.get(str(d.path))) for d, r, g in published]
             updates += [
                 SiteEntry(deck=d, stem=stems[d], title=Path(d).stem, withheld=why)
                 for d, why in outcome.withheld
@@ -180,8 +184,9 @@ class Builder:
             ]
         return names
 
-    def _entry(self, deck: Deck, result: DeckResult, generated: GeneratedDeck) -> SiteEntry:
-        previous = self.site.entries().get(str(deck.path))
+    def _entry(
+        self, deck: Deck, result: DeckResult, generated: GeneratedDeck, previous: SiteEntry | None
+    ) -> SiteEntry:
         html = (
             f"{generated.stem}.html"
             if "html" in self.options.formats

@@ -43,9 +43,6 @@ class Console:
         self.progress.start()
 
     def say(self, text: str) -> None:
-        self._print(text)
-
-    def _print(self, text: str) -> None:
         if self.progress is not None:
             self.progress.console.print(text, markup=False, highlight=False)
         else:
@@ -69,13 +66,13 @@ class Console:
             )
         path = str(deck.path)
         for problem in sorted(result.problems, key=lambda p: p.line):
-            self._print(report.problem_line(path, problem))
+            self.say(report.problem_line(path, problem))
         for block in result.blocks:
             if block.status == "failed":
-                self._print(report.failure_report(deck, block))
+                self.say(report.failure_report(deck, block))
             elif block.status == "skipped" and block.reason.startswith("requires"):
-                self._print(report.skip_line(path, block))
-        self._print(report.deck_line(result))
+                self.say(report.skip_line(path, block))
+        self.say(report.deck_line(result))
 
     def finish(self, results: Sequence[DeckResult]) -> None:
         if self.progress is not None:
@@ -86,8 +83,8 @@ class Console:
             print(warning, file=self.err, flush=True)
         invalid = [r.path for r in results if any(p.fatal for p in r.problems)]
         if invalid:
-            self._print(f"invalid, not run: {', '.join(invalid)}")
-        self._print(report.closing_line(results))
+            self.say(f"invalid, not run: {', '.join(invalid)}")
+        self.say(report.closing_line(results))
 
     def interrupted(self, name: str) -> None:
         """Say which blocks the interrupt stopped, then count what had finished."""
@@ -95,8 +92,8 @@ class Console:
             self.progress.stop()
             self.progress = None
         for path, block in sorted(self.running.items()):
-            self._print(f"{report.location(path, block.first_code_line, block.slide)} interrupted ({name})")
+            self.say(f"{report.location(path, block.first_code_line, block.slide)} interrupted ({name})")
         print(f"deckcheck: interrupted ({name}); kernels stopped, nothing cached for unfinished decks",
               file=self.err, flush=True)  # fmt: skip
         unfinished = [DeckResult(path, tuple(blocks)) for path, blocks in self.partial.items()]
-        self._print(report.closing_line([*self.finished, *unfinished]))
+        self.say(report.closing_line([*self.finished, *unfinished]))

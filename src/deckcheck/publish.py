@@ -114,12 +114,13 @@ class Site:
         assets = self.folder / "assets"
         if not assets.is_dir():
             return
+        names = os.listdir(assets)
         used = set()
         for entry in entries:
-            for page in (entry.html, entry.pdf):
-                if page and (self.folder / page).is_file() and page.endswith(".html"):
-                    text = (self.folder / page).read_text("utf-8", "replace")
-                    used.update(name for name in os.listdir(assets) if name in text)
+            page = self.folder / entry.html if entry.html else None
+            if page is not None and page.is_file():
+                text = page.read_text("utf-8", "replace")
+                used.update(name for name in names if name in text)
         now = time.time()
         for path in assets.rglob("*"):
             if path.is_file() and path.relative_to(assets).parts[0] not in used:

@@ -130,18 +130,12 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
     return Handler
 
 
-def _fingerprint(path: Path) -> tuple:
-    """What, when it changes, means the deck must be looked at again: it and its images."""
-
-    def stamp(file: Path) -> tuple:
-        try:
-            info = file.stat()
-        except OSError:
-            return (str(file), None)
-        return (str(file), info.st_mtime_ns, info.st_size)
-
-    deck = read_deck(path)
-    return (stamp(path), *(stamp(image_path(deck.folder, image.src)) for image in deck.images))
+def _stamp(file: Path) -> tuple:
+    try:
+        info = file.stat()
+    except OSError:
+        return (str(file), None)
+    return (str(file), info.st_mtime_ns, info.st_size)
 
 
 class PreviewServer:
@@ -149,6 +143,8 @@ class PreviewServer:
         self, paths: Sequence[Path], check: CheckOptions, folder: Path, say: Callable[[str], None]
     ) -> None:
         self.paths = list(paths)
+        self.stems = deck_stems(self.paths)
+        self.images: dict[Path, list[Path]] = {}  # each deck's images, as it was last read
         self.check_options = check
         self.folder = folder
         self.say = say
@@ -157,16 +153,20 @@ class PreviewServer:
             BuildOptions(site=folder, formats=("html",), check_fit=False, preview=True), say
         )
 
+    def fingerprint(self, path: Path) -> tuple:
+        """What, when it changes, means the deck must be looked at again: it and its images."""
+        return (_stamp(path), *(_stamp(image) for image in self.images.get(path, [])))
+
     def refresh(self, paths: Sequence[Path]) -> None:
         """Check and render these decks, then tell the open pages."""
         decks = [read_deck(path) for path in paths]
+        for path, deck in zip(paths, decks, strict=True):
+            self.images[path] = [image_path(deck.folder, image.src) for image in deck.images]
         results = asyncio.run(Checker(self.check_options).check(decks))
-        self.builder.build(decks, results)
-        stems = deck_stems([read_deck(path) for path in self.paths])
+        self.builder.build(decks, results, self.stems)
         for deck, result in zip(decks, results, strict=True):
-            stem = stems[str(deck.path)]
             problems = failure_text(deck, result)
-            self.state.publish(stem, problems, deck.title)
+            self.state.publish(self.stems[str(deck.path)], problems, deck.title)
             self.say(report.deck_line(result) + (f"\n{problems}" if problems else ""))
 
     def serve(self, host: str, port: int) -> None:
@@ -176,13 +176,13 @@ class PreviewServer:
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.say(f"preview: http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
-        seen = {path: _fingerprint(path) for path in self.paths}
+        seen = {path: self.fingerprint(path) for path in self.paths}
         try:
             while True:
                 time.sleep(POLL_S)
-                changed = [path for path in self.paths if _fingerprint(path) != seen[path]]
+                changed = [path for path in self.paths if self.fingerprint(path) != seen[path]]
                 for path in changed:
-                    seen[path] = _fingerprint(path)
+                    seen[path] = self.fingerprint(path)
                 if changed:
                     self.refresh(changed)
         finally:

@@ -61,7 +61,7 @@ bench: setup
 	$(BIN)/python scripts/bench.py $(ARGS)
 
 fuzz: python
-	$(BIN)/pytest -q tests/test_fuzz.py --hypothesis-profile=long $(ARGS)
+	$(BIN)/pytest -q tests/test_fuzz.py tests/test_parser.py --hypothesis-profile=long $(ARGS)
 
 lint: python
 	$(BIN)/ruff check src tests scripts

@@ -10,7 +10,8 @@ sys.path.insert(0, str(TESTS))
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-# Property tests run bounded in `make test`; `make fuzz` runs them longer (--hypothesis-profile=long).
+# Every property test follows the profile: "bounded" (300 examples) in `make test`, "long"
+# (20,000) in `make fuzz` (--hypothesis-profile=long). No test sets its own count.
 settings.register_profile(
     "bounded", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -45,7 +45,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
 def test_every_passing_deck_is_published_with_an_index(built) -> None:
     site, run = built
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.last_line == "4 passed, 0 failed, 0 skipped"
+    assert run.last_line == "6 passed, 0 failed, 0 skipped"
     index = (site / "index.html").read_text()
     for stem in EXPECTED_SLIDES:
         assert (site / f"{stem}.html").is_file() and (site / f"{stem}.pdf").is_file()
@@ -72,7 +72,8 @@ def test_hidden_blocks_are_not_shown_and_outputs_are(built) -> None:
     for rendered in (html, text):
         assert "secret_setup_value = 41" not in rendered
         assert "the answer is 42" in rendered
-    assert re.search(r'<img src="assets/[0-9a-f]{16}-figure.png" alt="figure"', html)
+    figures = re.findall(r'<img class="figure" src="assets/[0-9a-f]{16}-figure.png" alt="([^"]*)"', html)
+    assert figures == ["n squared against n", "A falling line", "A rising line, drawn without labels"]
     assert 'class="callout callout-note"' in html and "[!NOTE]" not in html
     assert "tags=" not in html
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import DECKCHECK, deckcheck, env_for
 
-from deckcheck import environment
+from deckcheck import runtime
 from deckcheck.cache import deck_key
 from deckcheck.parser import parse_text
 
@@ -90,19 +90,19 @@ def test_a_file_the_code_reads_is_part_of_the_key(tmp_path: Path) -> None:
     (tmp_path / "numbers.txt").write_text("1 2 3")
     text = "# D\n\n```python\ntotal = sum(map(int, open('numbers.txt').read().split()))\n```\n"
     deck = parse_text(tmp_path / "deck.md", text)
-    runtime = environment.runtime_fingerprint()
-    before = deck_key(deck, runtime, {})
+    fingerprint = runtime.runtime_fingerprint()
+    before = deck_key(deck, fingerprint, {})
     (tmp_path / "numbers.txt").write_text("1 2 4")
-    assert deck_key(deck, runtime, {}) != before
+    assert deck_key(deck, fingerprint, {}) != before
 
 
 def test_package_versions_python_standins_and_tool_version_are_part_of_the_key(tmp_path: Path) -> None:
     deck = parse_text(tmp_path / "deck.md", "# D\n\n```python\nx = 1\n```\n")
-    runtime = environment.runtime_fingerprint()
-    key = deck_key(deck, runtime, {})
+    fingerprint = runtime.runtime_fingerprint()
+    key = deck_key(deck, fingerprint, {})
     for field in ("packages", "python", "deckcheck"):
-        assert deck_key(deck, {**runtime, field: "something else"}, {}) != key
-    assert deck_key(deck, runtime, {"/cache/torch/x": "MNIST"}) != key
+        assert deck_key(deck, {**fingerprint, field: "something else"}, {}) != key
+    assert deck_key(deck, fingerprint, {"/cache/torch/x": "MNIST"}) != key
 
 
 def test_installing_or_upgrading_a_distribution_changes_the_fingerprint(tmp_path: Path, monkeypatch) -> None:
@@ -110,11 +110,11 @@ def test_installing_or_upgrading_a_distribution_changes_the_fingerprint(tmp_path
     site.mkdir()
     (site / "torch-2.14.1.dist-info").mkdir()
     monkeypatch.setattr(
-        environment.sysconfig, "get_paths", lambda: {"purelib": str(site), "platlib": str(site)}
+        runtime.sysconfig, "get_paths", lambda: {"purelib": str(site), "platlib": str(site)}
     )
-    before = environment.installed_fingerprint()
+    before = runtime.installed_fingerprint()
     (site / "torch-2.14.1.dist-info").rename(site / "torch-2.15.0.dist-info")
-    assert environment.installed_fingerprint() != before
+    assert runtime.installed_fingerprint() != before
 
 
 def test_entries_are_whole_json_files(project: Path) -> None:
@@ -167,3 +167,26 @@ def test_two_checks_at_once_share_the_cache_safely(project: Path) -> None:
     ]
     assert [process.wait(timeout=120) for process in processes] == [0, 0]
     assert was_cached(check(project))
+
+
+def test_a_local_module_that_a_block_imports_is_part_of_the_key(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text("from shapes import square\n")
+    (tmp_path / "shapes").mkdir()
+    (tmp_path / "shapes" / "__init__.py").write_text("def square(x):\n    return x * x\n")
+    (tmp_path / "deck.md").write_text("# D\n\n```python\nfrom helpers import square\nassert square(3) == 9\n```\n")
+    first = deckcheck("check", "deck.md", cwd=tmp_path, cache=tmp_path / "cache")
+    assert first.returncode == 0, first.stdout
+    assert "(cached)" in deckcheck("check", "deck.md", cwd=tmp_path, cache=tmp_path / "cache").lines[-2]
+    # a module imported by the imported module changes: the deck runs again, and now fails
+    (tmp_path / "shapes" / "__init__.py").write_text("def square(x):\n    return x + x\n")
+    again = deckcheck("check", "deck.md", cwd=tmp_path, cache=tmp_path / "cache")
+    assert again.returncode == 1, again.stdout
+    assert again.lines[0] == "deck.md:5: slide 1: AssertionError"
+
+
+def test_imports_are_read_from_ipython_syntax_too(tmp_path: Path) -> None:
+    (tmp_path / "tools.py").write_text("VALUE = 1\n")
+    deck = parse_text(tmp_path / "deck.md", "# D\n\n```python\n%time import tools\n>>> x = 1\n```\n")
+    before = deck_key(deck, {}, {})
+    (tmp_path / "tools.py").write_text("VALUE = 2\n")
+    assert deck_key(deck, {}, {}) != before

@@ -75,10 +75,11 @@ def test_a_segfault_is_reported_at_the_statement_that_crashed(cache: Path) -> No
     assert run.last_line == "1 passed, 1 failed, 0 skipped"
 
 
-def test_a_kernel_that_exits_is_reported_at_its_block(cache: Path) -> None:
+def test_a_kernel_that_exits_is_reported_at_the_statement_that_was_running(cache: Path) -> None:
     run = check(cache, "exits.md")
     assert run.returncode == 1
-    assert run.lines[0].startswith("exits.md:") and "kernel died (exit status 7)" in run.lines[0]
+    assert run.lines[0] == "exits.md:5: slide 1: kernel died (exit status 7)"
+    assert "  > 5 | os._exit(7)" in run.stdout
 
 
 def test_standard_input_is_closed(cache: Path) -> None:

@@ -1,6 +1,6 @@
 """Property tests over garbage: the parser never raises, whatever it is fed.
 
-1,000 examples each in `make test` (the "bounded" profile, see conftest.py); `make fuzz` runs
+300 examples each in `make test` (the "bounded" profile, see conftest.py); `make fuzz` runs
 them with the "long" profile, 20,000 examples each.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deckcheck.options import OptionError, parse_options
+from deckcheck.fences import OptionError, parse_options
 from deckcheck.parser import parse_deck, parse_text
 
 markdown_pieces = st.sampled_from(

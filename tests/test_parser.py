@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from deckcheck.options import OptionError, parse_options
+from deckcheck.fences import OptionError, parse_options
 from deckcheck.parser import parse_deck, parse_text
 
 
@@ -127,7 +127,6 @@ deck_text = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(deck_text)
 def test_any_text_parses_without_crashing_and_blocks_point_at_their_fences(text: str) -> None:
     deck = parse(text)
@@ -147,7 +146,6 @@ piece = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.lists(piece, max_size=12))
 def test_blocks_have_the_line_of_their_fence_and_exactly_its_content(pieces: list) -> None:
     lines: list[str] = ["# Deck", ""]  # a first line of dashes would open front matter

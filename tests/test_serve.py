@@ -90,3 +90,39 @@ def test_saving_a_deck_rechecks_it_and_reloads_the_page_with_its_failures(server
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 130
     assert tagged_processes(tag) == []
+
+
+def _project(tmp_path: Path) -> Path:
+    """A course of its own (theme, config, renderer), so that a test may edit its theme."""
+    project = tmp_path / "course"
+    project.mkdir()
+    for name in ("marp.config.mjs", "marp", "themes"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, project / name)
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    shutil.copytree(FIXTURES / "site", project / "slides")
+    return project
+
+
+def test_saving_the_theme_re_renders_the_open_decks(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    tag = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [*DECKCHECK, "serve", "slides/deck-b.md", "--port", "0"],
+        cwd=project, env=env_for(tmp_path / "cache", tag), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        port = _wait_for(lines, r"preview: http://127\.0\.0\.1:(\d+)/").group(1)
+        base = f"http://127.0.0.1:{port}"
+        assert "rebeccapurple" not in _get(f"{base}/deck-b.html")
+        theme = project / "themes" / "deckcheck.css"
+        theme.write_text(theme.read_text() + "\nsection h1 { color: rebeccapurple; }\n")
+        _wait_for(lines, r"^restyled 1 deck", timeout=60)
+        assert "rebeccapurple" in _get(f"{base}/deck-b.html")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    assert tagged_processes(tag) == []

@@ -10,20 +10,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .deck import Deck
+from .formats import FORMATS, ProduceJob
+from .generated_copy import GeneratedDeck, RenderError, generated_copy
+from .manifest import SiteEntry
 from .marp import MarpError, browser_path, project_root, render_folder
-from .publish import Site, SiteEntry
-from .render import GeneratedDeck, RenderError, generated_copy
+from .publish import Site
 from .report import location
 from .results import DeckResult
 
-FORMATS = ("html", "pdf")
 COMMENT_OR_BLANK = re.compile(r"^\s*(<!--.*-->\s*)?$")
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     site: Path = Path("site")
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = ("html", "pdf")  # names in formats.FORMATS
     strict: bool = False
     check_fit: bool = True  # lay every slide out in Chromium and report what does not fit
     preview: bool = False  # render failing decks too (deckcheck serve shows their failures)
@@ -90,7 +91,7 @@ class Builder:
             except (RenderError, OSError) as error:
                 outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
         try:
-            root = project_root(*(deck.folder for deck in decks))
+            root = project_root(*(deck.folder for deck in decks)) if self._marp_formats() else None
         except MarpError as error:
             self.say(f"deckcheck: {error}")
             outcome.failed = True
@@ -109,9 +110,12 @@ class Builder:
         outcome.published = [str(deck.path) for deck, _, _ in published]
         return outcome
 
+    def _marp_formats(self) -> list[str]:
+        return [FORMATS[name].marp for name in self.options.formats if FORMATS[name].marp]
+
     def _render(
         self,
-        root: Path,
+        root: Path | None,
         staged: Path,
         ready: list[tuple[Deck, DeckResult, GeneratedDeck]],
         outcome: BuildOutcome,
@@ -124,29 +128,50 @@ class Builder:
             for asset in generated.assets:
                 (staged / asset.name).parent.mkdir(parents=True, exist_ok=True)
                 (staged / asset.name).write_bytes(asset.data)
-        if any("katex" in generated.markdown for _, _, generated in ready):
-            shutil.copytree(root / "node_modules" / "katex" / "dist" / "fonts", staged / "assets" / "katex")
-        formats = list(self.options.formats)
-        if self.options.check_fit and "html" in formats and browser_path() is not None:
-            formats.append("measure")
-            (staged / ".measure").mkdir()
-            (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
-        try:
-            render_folder(root, staged, formats)
-        except MarpError as error:
-            outcome.withheld += [(str(deck.path), str(error)) for deck, _, _ in ready]
-            outcome.failed = True
-            return []
+        if root is not None:
+            try:
+                self._render_marp(root, staged, ready)
+            except MarpError as error:
+                outcome.withheld += [(str(deck.path), str(error)) for deck, _, _ in ready]
+                outcome.failed = True
+                return []
         rendered = []
         for deck, result, generated in ready:
+            try:
+                self._produce(staged, deck, result, generated)
+            except Exception as error:  # a producer's failure withholds its deck, with the reason
+                outcome.withheld.append((str(deck.path), f"cannot produce its files: {error}"))
+                continue
             missing = [
-                fmt for fmt in self.options.formats if not (staged / f"{generated.stem}.{fmt}").is_file()
+                name
+                for name in self.options.formats
+                if not (staged / FORMATS[name].file_name(generated.stem)).is_file()
             ]
             if missing:
-                outcome.withheld.append((str(deck.path), f"marp-cli wrote no {', '.join(missing)}"))
+                outcome.withheld.append((str(deck.path), f"no {', '.join(missing)} was written"))
             else:
                 rendered.append((deck, result, generated))
         return self._check_overflow(staged, rendered, outcome)
+
+    def _render_marp(
+        self, root: Path, staged: Path, ready: list[tuple[Deck, DeckResult, GeneratedDeck]]
+    ) -> None:
+        if any("katex" in generated.markdown for _, _, generated in ready):
+            shutil.copytree(root / "node_modules" / "katex" / "dist" / "fonts", staged / "assets" / "katex")
+        formats = self._marp_formats()
+        if self.options.check_fit and "html" in self.options.formats and browser_path() is not None:
+            formats.append("measure")
+            (staged / ".measure").mkdir()
+            (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
+        render_folder(root, staged, formats)
+
+    def _produce(self, staged: Path, deck: Deck, result: DeckResult, generated: GeneratedDeck) -> None:
+        """The formats that Python makes, for one deck."""
+        for name in self.options.formats:
+            row = FORMATS[name]
+            if row.produce is not None:
+                target = staged / row.file_name(generated.stem)
+                row.produce(ProduceJob(deck, result, generated, staged, target))
 
     def _check_overflow(
         self, staged: Path, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
@@ -176,7 +201,7 @@ class Builder:
         return kept
 
     def _files(self, staged: Path, generated: GeneratedDeck) -> list[str]:
-        names = [f"{generated.stem}.{fmt}" for fmt in self.options.formats]
+        names = [FORMATS[name].file_name(generated.stem) for name in self.options.formats]
         names += [asset.name for asset in generated.assets]
         if (staged / "assets" / "katex").is_dir() and "katex" in generated.markdown:
             names += [
@@ -187,21 +212,14 @@ class Builder:
     def _entry(
         self, deck: Deck, result: DeckResult, generated: GeneratedDeck, previous: SiteEntry | None
     ) -> SiteEntry:
-        html = (
-            f"{generated.stem}.html"
-            if "html" in self.options.formats
-            else (previous.html if previous else None)
-        )
-        pdf = (
-            f"{generated.stem}.pdf" if "pdf" in self.options.formats else (previous.pdf if previous else None)
-        )
+        files = dict(previous.files) if previous else {}
+        files.update({name: FORMATS[name].file_name(generated.stem) for name in self.options.formats})
         return SiteEntry(
             deck=str(deck.path),
             stem=generated.stem,
             title=deck.title,
             slides=generated.slides,
-            html=html,
-            pdf=pdf,
+            files=files,
             passed=result.count("passed"),
             skipped=result.count("skipped"),
             checked_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

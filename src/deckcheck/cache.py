@@ -1,24 +1,33 @@
 """The result cache: a deck whose executable content is unchanged is not run again.
 
 The key covers what can change a result: the blocks' code and options in order, the bytes
-of the images and local files the deck references, the Python version, the installed
-distributions, whether stand-in data is in use, and deckcheck's own version. Prose and
-styling are not in it. Entries are written whole (temp file + rename) or not at all.
+of the images and local files the deck references and of the local modules its blocks
+import (`from helpers import f` with helpers.py beside the deck, and what those import in
+turn), the Python version, the installed distributions, whether stand-in data is in use,
+and deckcheck's own version. Prose and styling are not in it. Entries are written whole
+(temp file + rename) or not at all.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
-import os
 import re
 from dataclasses import replace
 from pathlib import Path
 
+from .atomic import write_atomic
 from .deck import Deck
 from .parser import image_path
 from .results import DeckResult
 
+FORMAT = 2  # of the cached results; a change here invalidates every entry
+IMPORT_LINE = re.compile(  # an import line, after a `>>> ` prompt or a magic such as `%time ` if any
+    r"^[ \t]*(?:(?:>>>|\.\.\.)[ \t]+)?(?:%%?\w+[ \t]+)?"
+    r"(?:from[ \t]+(\.*[\w.]*)[ \t]+import\b|import[ \t]+([\w., \t]+))",
+    re.M,
+)
 STRING_LITERAL = re.compile(r"""(?:'([^'\\\n]{1,200})'|"([^"\\\n]{1,200})")""")
 
 
@@ -48,9 +57,66 @@ def referenced_files(deck: Deck) -> list[Path]:
     return sorted(found)
 
 
+def imported_names(code: str) -> set[str]:
+    """Dotted module names a piece of code imports: by its syntax tree when it parses as Python,
+    else (IPython magics, `>>>` prompts) from its import lines."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        names = set()
+        for match in IMPORT_LINE.finditer(code):
+            if match.group(1) is not None:
+                names.add(match.group(1))
+            else:
+                names.update(part.split()[0] for part in match.group(2).split(",") if part.strip())
+        return {name for name in names if name and not name.startswith(".")}
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _module_files(folder: Path, name: str) -> list[Path]:
+    """The files beside the deck that importing `name` (a.b.c) runs: a.py, or a/__init__.py,
+    a/b.py, ... as far as they exist."""
+    found = []
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        base = folder.joinpath(*parts[:depth])
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            try:
+                if candidate.is_file():
+                    found.append(candidate)
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def local_modules(deck: Deck) -> list[Path]:
+    """The .py files beside the deck (or in its packages) that its blocks import, followed
+    through their own imports; the kernel runs in the deck's folder, so these are importable."""
+    seen: set[Path] = set()
+    pending = [block.code for block in deck.blocks]
+    while pending:
+        for name in imported_names(pending.pop()):
+            for path in _module_files(deck.folder, name):
+                if path not in seen:
+                    seen.add(path)
+                    try:
+                        pending.append(path.read_text("utf-8", "replace"))
+                    except OSError:
+                        continue
+    return sorted(seen)
+
+
 def deck_key(deck: Deck, runtime: dict[str, str], standins: dict[str, str]) -> str:
-    files = {str(path): _file_digest(path) for path in referenced_files(deck)}
+    files = {str(path): _file_digest(path) for path in [*referenced_files(deck), *local_modules(deck)]}
     material = {
+        "format": FORMAT,
         "blocks": [[block.code, block.info] for block in deck.blocks],
         "files": files,
         "runtime": runtime,
@@ -79,15 +145,8 @@ class ResultCache:
         """Store a result whose blocks all passed or were skipped on purpose."""
         if result.count("failed") or any(b.reason.startswith("not run") for b in result.blocks):
             return
-        entry = self._entry(key)
-        entry.parent.mkdir(parents=True, exist_ok=True)
         data = replace(result, problems=(), cached=False).to_dict()
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(data), "utf-8")
-            os.replace(tmp, entry)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(self._entry(key), json.dumps(data))
 
 
 class Timings:
@@ -108,10 +167,4 @@ class Timings:
         self.seconds[str(deck.path.absolute())] = seconds
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(self.seconds), "utf-8")
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(self.path, json.dumps(self.seconds))

@@ -10,18 +10,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import environment
+from . import env_names, runtime
 from .cache import ResultCache, Timings, deck_key
+from .data_cache import standins
 from .deck import Block, Deck
+from .kernel_env import kernel_env, network_allowed
 from .parser import read_deck
+from .project import cache_root
 from .results import BlockResult, DeckResult
 
 if TYPE_CHECKING:
     from .executor import RunOptions
-
-
-class UsageError(Exception):
-    """A mistake in how deckcheck was called (exit status 2)."""
 
 
 @dataclass(frozen=True)
@@ -34,29 +33,6 @@ class CheckOptions:
     @property
     def job_count(self) -> int:
         return self.jobs if self.jobs > 0 else os.cpu_count() or 1
-
-
-def find_decks(paths: Sequence[str]) -> list[Path]:
-    """Deck files named, or found (recursively, *.md) under named folders; in a stable order."""
-    found: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*.md")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
-            )
-        elif path.exists() or path.is_symlink():
-            found.append(path)
-        else:
-            raise UsageError(f"no such file or directory: {name}")
-    unique: dict[Path, Path] = {}
-    for path in found:
-        unique.setdefault(path.absolute(), path)
-    return list(unique.values())
 
 
 def default_memory_limit(jobs: int) -> int:
@@ -92,11 +68,11 @@ class Checker:
         return [read_deck(path) for path in paths]
 
     async def check(self, decks: Sequence[Deck]) -> list[DeckResult]:
-        self.cache_dir = environment.cache_root(*(deck.folder for deck in decks))
+        self.cache_dir = cache_root(*(deck.folder for deck in decks))
         self.cache = ResultCache(self.cache_dir / "results")
-        runtime = environment.runtime_fingerprint()
-        standins = environment.standins(self.cache_dir)
-        keys = [deck_key(deck, runtime, standins) for deck in decks]
+        fingerprint = runtime.runtime_fingerprint()
+        data = standins(self.cache_dir)
+        keys = [deck_key(deck, fingerprint, data) for deck in decks]
         cached = [
             self.cache.get(key, deck) if self.options.use_cache else None
             for deck, key in zip(decks, keys, strict=True)
@@ -126,12 +102,12 @@ class Checker:
         from .executor import RunOptions
 
         jobs = min(self.options.job_count, len(pending))
-        env = environment.kernel_env(jobs, self.cache_dir)
+        env = kernel_env(jobs, self.cache_dir)
         options = RunOptions(
             timeout=self.options.timeout,
             memory_limit=self.options.memory_limit,
             env=env,
-            network=environment.network_allowed() if _needs_network(decks, pending) else False,
+            network=network_allowed() if _needs_network(decks, pending) else False,
         )
         server = await _fork_server([decks[i] for i in pending], env)
         interrupted = True
@@ -154,7 +130,7 @@ class Checker:
         from .executor import DeckRunner
 
         runner = DeckRunner(options, progress=self.on_block, starting=self.on_block_start)
-        versions = environment.versions()
+        versions = runtime.versions()
         timings = Timings(self.cache_dir / "timings.json")
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in sorted(pending, key=lambda i: -timings.estimate(decks[i])):  # longest first
@@ -186,13 +162,13 @@ class Checker:
 async def _fork_server(decks: Sequence[Deck], env: dict[str, str]):
     """A zygote that kernels fork from, where it pays: several decks at once, one thread each
     (a library that starts its thread pool on import makes forking unsafe), on Linux."""
-    from . import zygote
+    from . import fork_server
 
     one_thread = all(env.get(name) == "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
-    if os.environ.get(zygote.FORK_ENV) == "0" or sys.platform != "linux" or len(decks) < 2 or not one_thread:
+    if os.environ.get(env_names.FORK) == "0" or sys.platform != "linux" or len(decks) < 2 or not one_thread:
         return None
     codes = [block.code for deck in decks for block in deck.blocks if not block.options.skip_execution]
-    server = zygote.Zygote(zygote.wanted_preloads(codes), env)
+    server = fork_server.Zygote(fork_server.wanted_preloads(codes), env)
     try:
         started = await asyncio.to_thread(server.start)
     except Exception:  # no fork server, then: kernels start the usual way

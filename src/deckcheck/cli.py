@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import __version__
-from .checker import Checker, CheckOptions, UsageError, default_memory_limit, find_decks
+from .checker import Checker, CheckOptions, default_memory_limit
 from .console import Console
 from .deck import Deck
+from .discover import find_decks
+from .errors import UsageError
 from .results import DeckResult
 
 T = TypeVar("T")
@@ -110,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_formats,
         default=("html", "pdf"),
         metavar="LIST",
-        help="html, pdf or html,pdf (default)",
+        help="comma-separated formats from the format table (default: html,pdf)",
     )
     build.add_argument("--strict", action="store_true", help="an overflowing slide withholds its deck")
     build.set_defaults(func=command_build)
@@ -146,7 +148,7 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
         console.interrupted(str(interruption))
         raise
     if args.junit_xml:
-        from .report import write_junit
+        from .junit import write_junit
 
         write_junit(args.junit_xml, decks, results)
     return decks, results, console
@@ -163,11 +165,12 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def _formats(text: str) -> tuple[str, ...]:
-    formats = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    unknown = [f for f in formats if f not in ("html", "pdf")]
-    if unknown or not formats:
-        raise argparse.ArgumentTypeError(f"formats are html and pdf, comma-separated: not {text!r}")
-    return formats
+    from .formats import parse_formats
+
+    try:
+        return parse_formats(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def command_build(args: argparse.Namespace) -> int:
@@ -191,13 +194,13 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def command_serve(args: argparse.Namespace) -> int:
-    from . import environment
+    from .project import cache_root
     from .serve import PreviewServer
 
     paths = find_decks(args.paths or ["slides"])
     if not paths:
         raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
-    folder = environment.cache_root(*(path.parent for path in paths)) / "preview"
+    folder = cache_root(*(path.parent for path in paths)) / "preview"
 
     def say(text: str) -> None:
         print(text, flush=True)

@@ -8,8 +8,6 @@ from pathlib import Path
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output")
-KNOWN_RESOURCES = ("cuda", "mps", "network")
 
 
 def source_lines(text: str) -> list[str]:
@@ -30,6 +28,7 @@ class BlockOptions:
     tags: tuple[str, ...] = ()
     timeout: float | None = None
     requires: tuple[str, ...] = ()
+    alt: str | None = None  # the alt text of the block's figures
 
     @property
     def skip_execution(self) -> bool:

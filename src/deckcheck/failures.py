@@ -13,10 +13,11 @@ from pathlib import Path
 
 from .deck import Block, Deck
 from .results import Failure, Frame
-from .sanitize import clean
+from .text import clean
 
 CRASH_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
 CELL_FILE = re.compile(r"^deckcheck-cell (\d+) (.+)$")
+RUNNING = re.compile(r"^deckcheck-running (\d+) (.+)$")
 ON_LINE = re.compile(r"\bon line (\d+)")
 MEMORY_MESSAGES = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
 
@@ -67,7 +68,8 @@ class FailureReader:
         return self._failure(self.crash_line(block, crash_log) or block.first_code_line, summary)
 
     def crash_line(self, running: Block, log: str) -> int | None:
-        """The deck line faulthandler saw last when the kernel crashed, if it wrote one."""
+        """Where the kernel died: the deck line faulthandler saw last when it crashed, else the
+        top-level statement that was running (os._exit and SIGKILL leave no traceback)."""
         files: dict[str, Block] = {}
         last_file = None
         for line in log.splitlines():
@@ -83,6 +85,9 @@ class FailureReader:
             block = files.get(match.group(1))
             if block is not None:
                 return block.deck_line(int(match.group(2)))
+        statements = [match for line in log.splitlines() if (match := RUNNING.match(line))]
+        if statements and statements[-1].group(2) in files:
+            return files[statements[-1].group(2)].deck_line(int(statements[-1].group(1)))
         return None
 
     def frames(self, details: dict) -> tuple[Frame, ...]:

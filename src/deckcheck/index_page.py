@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .publish import SiteEntry
+from .formats import FORMATS
+from .manifest import SiteEntry
 
 STYLE = """
 body { font: 18px/1.5 system-ui, sans-serif; color: #1f2328; }
@@ -37,10 +36,11 @@ def _row(entry: SiteEntry) -> str:
     if entry.withheld:
         status = f'<span class="bad">withheld: {escape(entry.withheld)}</span> (last good version shown)'
     versions = ", ".join(f"{name} {version}" for name, version in sorted(entry.versions.items()))
+    links = " · ".join(_link(entry.files.get(name), row.label) for name, row in FORMATS.items())
     cells = [
-        _link(entry.html, entry.title),
+        _link(entry.files.get("html"), entry.title),
         f'<td class="num">{entry.slides}</td>',
-        f"<td>{_link(entry.html, 'HTML')} · {_link(entry.pdf, 'PDF')}</td>",
+        f"<td>{links}</td>",
         f'<td class="num">{entry.passed} passed, {entry.skipped} skipped</td>',
         f"<td>{escape(entry.checked_at)}</td>",
         f"<td>{escape(versions)}</td>",

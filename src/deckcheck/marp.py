@@ -7,10 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import environment
-from .sanitize import trim
+from . import project
+from .text import shorten
 
-CONFIG = environment.PROJECT_MARKER  # the project root is the folder that holds it
+CONFIG = project.PROJECT_MARKER  # the project root is the folder that holds it
 RENDERER = Path("marp") / "render.mjs"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -20,8 +20,8 @@ class MarpError(Exception):
 
 
 def project_root(*starts: Path) -> Path:
-    """The project's root (see environment.project_root), or a MarpError saying it is missing."""
-    root = environment.project_root(*starts)
+    """The project's root (see project.project_root), or a MarpError saying it is missing."""
+    root = project.project_root(*starts)
     if root is None:
         raise MarpError(f"no {CONFIG} in this folder, a deck's folder or above: run deckcheck in the project")
     return root
@@ -69,4 +69,4 @@ def _reason(output: str) -> str:
     """marp-cli's own error line, or the last short line of its output."""
     lines = [line.strip() for line in output.splitlines() if line.strip() and len(line) < 400]
     reason = next((line for line in lines if "ERROR" in line or "Error" in line), lines[-1] if lines else "")
-    return trim(reason, 1, width=300) or "no output"
+    return shorten(reason, 1, width=300) or "no output"

@@ -13,8 +13,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .deck import Block, Deck, ImageRef, Problem, Slide, source_lines
+from .fences import OptionError, is_python, parse_options
 from .marp_markdown import heading_levels, insert_heading_rulers, marp_parser
-from .options import OptionError, is_python, parse_options
 
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
 HTML_IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)

@@ -10,39 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .atomic import write_atomic
 from .index_page import index_html
+from .manifest import MANIFEST, SiteEntry, manifest_json, read_manifest
 
-MANIFEST = "manifest.json"
 LOCK = ".deckcheck.lock"
 STAGING_PREFIX = ".staging-"
 ASSET_GRACE_S = 3600  # an asset no page uses any more is removed after this long
-
-
-@dataclass
-class SiteEntry:
-    """One deck's row in the site: what was last published for it, and how it stands now."""
-
-    deck: str
-    stem: str
-    title: str
-    slides: int = 0
-    html: str | None = None
-    pdf: str | None = None
-    passed: int = 0
-    skipped: int = 0
-    checked_at: str = ""
-    versions: dict[str, str] = field(default_factory=dict)
-    standins: list[str] = field(default_factory=list)
-    withheld: str = ""  # why the latest build did not publish it; empty when it did
+PAGES_USING_ASSETS = (".html", ".ipynb")  # published files that refer to assets by name
 
 
 class Site:
@@ -70,11 +52,7 @@ class Site:
             shutil.rmtree(staged, ignore_errors=True)
 
     def entries(self) -> dict[str, SiteEntry]:
-        try:
-            data = json.loads((self.folder / MANIFEST).read_text("utf-8"))
-            return {item["deck"]: SiteEntry(**item) for item in data.get("decks", [])}
-        except (OSError, ValueError, TypeError, KeyError):
-            return {}
+        return read_manifest(self.folder)
 
     def publish(self, staged: Path, files: list[str], updates: list[SiteEntry]) -> None:
         """Move the staged files into the site and rewrite the manifest and index; call under lock()."""
@@ -92,22 +70,9 @@ class Site:
                 entry = previous
             entries[entry.deck] = entry
         ordered = sorted(entries.values(), key=lambda e: e.stem)
-        manifest = json.dumps({"decks": [asdict(e) for e in ordered]}, indent=2)
-        self._write(MANIFEST, manifest)
-        self._write("index.html", index_html(ordered))
+        write_atomic(self.folder / MANIFEST, manifest_json(ordered))
+        write_atomic(self.folder / "index.html", index_html(ordered))
         self._collect_assets(ordered)
-
-    def _write(self, name: str, text: str) -> None:
-        target = self.folder / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
 
     def _collect_assets(self, entries: list[SiteEntry]) -> None:
         """Remove assets that no published page mentions, once they are old enough."""
@@ -117,10 +82,11 @@ class Site:
         names = os.listdir(assets)
         used = set()
         for entry in entries:
-            page = self.folder / entry.html if entry.html else None
-            if page is not None and page.is_file():
-                text = page.read_text("utf-8", "replace")
-                used.update(name for name in names if name in text)
+            for file in entry.files.values():
+                page = self.folder / file
+                if file.endswith(PAGES_USING_ASSETS) and page.is_file():
+                    text = page.read_text("utf-8", "replace")
+                    used.update(name for name in names if name in text)
         now = time.time()
         for path in assets.rglob("*"):
             if path.is_file() and path.relative_to(assets).parts[0] not in used:

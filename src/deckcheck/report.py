@@ -1,15 +1,12 @@
-"""Results → text for people (pytest-style) and JUnit XML for CI."""
+"""Results → text for people, pytest-style: `PATH:LINE: slide N: SUMMARY`, then details."""
 
 from __future__ import annotations
 
-import os
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from .deck import Deck, Problem
 from .results import BlockResult, DeckResult, Failure
-from .sanitize import trim
+from .text import shorten
 
 EXCERPT_BEFORE = 3
 OUTPUT_LINES = 12
@@ -49,7 +46,7 @@ def _excerpt(deck: Deck, result: BlockResult, failure: Failure) -> str:
     for number in range(first, last + 1):
         if 1 <= number <= len(lines):
             marker = ">" if number == failure.line else " "
-            shown.append(f"  {marker} {number:>{width}} | {trim(lines[number - 1], 1, width=160)}")
+            shown.append(f"  {marker} {number:>{width}} | {shorten(lines[number - 1], 1, width=160)}")
     return "\n".join(shown)
 
 
@@ -61,13 +58,13 @@ def _traceback(failure: Failure) -> str:
             where += f" (slide {frame.slide})"
         lines.append(f"    {where}, in {frame.name}")
         if frame.code.strip():
-            lines.append(f"        {trim(frame.code.strip(), 1, width=150)}")
+            lines.append(f"        {shorten(frame.code.strip(), 1, width=150)}")
     return "\n".join(lines)
 
 
 def _output(output: str) -> str:
     tail = output.rstrip("\n").splitlines()[-OUTPUT_LINES:]
-    body = trim("\n".join(tail), OUTPUT_LINES, width=160)
+    body = shorten("\n".join(tail), OUTPUT_LINES, width=160)
     indented = "\n".join(f"    {line}" for line in body.splitlines())
     return f"  Output (last {len(tail)} lines):\n{indented}"
 
@@ -103,42 +100,3 @@ def standin_warning(results: Sequence[DeckResult]) -> str | None:
         f"WARNING: ran on stand-in data ({', '.join(names)}), not the real downloads: {decks}. "
         "The cache was filled without network access; see scripts/fetch_data.py."
     )
-
-
-def write_junit(path: Path, decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
-    suites = ET.Element("testsuites", name="deckcheck")
-    for deck, result in zip(decks, results, strict=True):
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=str(deck.path),
-            tests=str(len(result.blocks) + len(result.problems)),
-            failures=str(result.count("failed") + len(result.problems)),
-            skipped=str(result.count("skipped")),
-            time=f"{result.duration:.3f}",
-        )
-        for problem in result.problems:
-            case = ET.SubElement(
-                suite, "testcase", name=f"{deck.path}:{problem.line}", classname=str(deck.path)
-            )
-            ET.SubElement(case, "failure", message=problem.summary).text = problem_line(
-                str(deck.path), problem
-            )
-        for block in result.blocks:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                name=f"{deck.path}:{block.line}",
-                classname=str(deck.path),
-                time=f"{block.duration:.3f}",
-            )
-            if block.status == "failed" and block.failure:
-                failure = ET.SubElement(case, "failure", message=block.failure.summary)
-                failure.text = failure_report(deck, block)
-            elif block.status == "skipped":
-                ET.SubElement(case, "skipped", message=block.reason)
-    tree = ET.ElementTree(suites)
-    ET.indent(tree)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tree.write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, path)

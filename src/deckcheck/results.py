@@ -22,6 +22,14 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure a block drew: a base64 PNG and what it shows, in words."""
+
+    png: str
+    alt: str
+
+
+@dataclass(frozen=True)
 class Failure:
     line: int  # 1-based deck line of the failing statement
     slide: int
@@ -38,7 +46,7 @@ class BlockResult:
     reason: str = ""  # why it was skipped
     failure: Failure | None = None
     output: str = ""  # printed output, bounded and cleaned
-    figures: tuple[str, ...] = ()  # base64 PNGs, kept for show-output blocks
+    figures: tuple[Figure, ...] = ()  # kept for show-output blocks
     duration: float = 0.0
 
 
@@ -81,4 +89,5 @@ def _block_from_dict(data: dict) -> BlockResult:
     if failure:
         frames = tuple(Frame(**frame) for frame in failure.get("frames", ()))
         failure = Failure(**{**failure, "frames": frames})
-    return BlockResult(**{**data, "failure": failure, "figures": tuple(data.get("figures", ()))})
+    figures = tuple(Figure(**figure) for figure in data.get("figures", ()))
+    return BlockResult(**{**data, "failure": failure, "figures": figures})

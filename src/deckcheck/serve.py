@@ -1,8 +1,10 @@
 """`deckcheck serve`: a live preview on localhost.
 
-Saving a deck re-checks it (unchanged decks come from the result cache), re-renders it, and
-the open page reloads on the same slide. A deck whose check fails is rendered all the same,
-with its failures shown in a banner on the page.
+Saving a deck (or an image or local module it uses) re-checks it (unchanged decks come from
+the result cache), re-renders it, and the open page reloads on the same slide. Saving the
+theme CSS, marp.config.mjs or a Marp plugin re-renders every deck without re-checking. A
+deck whose check fails is rendered all the same, with its failures shown in a banner.
+Files are watched with watchfiles (inotify on Linux), not polled.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import asyncio
 import html
 import json
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -20,12 +21,16 @@ from pathlib import Path
 
 from . import report
 from .build import Builder, BuildOptions, deck_stems
+from .cache import local_modules
 from .checker import Checker, CheckOptions
 from .deck import Deck
 from .parser import image_path, read_deck
+from .project import project_root
 from .results import DeckResult
 
-POLL_S = 0.4
+DEBOUNCE_MS = 100  # changes this close together are one save (an editor writes, then renames)
+STYLE_FILES = ("marp.config.mjs",)
+STYLE_FOLDERS = ("themes", "marp")  # the theme CSS and the Marp renderer's plugins
 RELOAD_SCRIPT = """<script>
 (() => {
   const stem = %s;
@@ -130,21 +135,14 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
     return Handler
 
 
-def _stamp(file: Path) -> tuple:
-    try:
-        info = file.stat()
-    except OSError:
-        return (str(file), None)
-    return (str(file), info.st_mtime_ns, info.st_size)
-
-
 class PreviewServer:
     def __init__(
         self, paths: Sequence[Path], check: CheckOptions, folder: Path, say: Callable[[str], None]
     ) -> None:
         self.paths = list(paths)
         self.stems = deck_stems(self.paths)
-        self.images: dict[Path, list[Path]] = {}  # each deck's images, as it was last read
+        self.watched: dict[Path, set[Path]] = {}  # each deck's input files, as it was last read
+        self.last: dict[Path, tuple[Deck, DeckResult]] = {}
         self.check_options = check
         self.folder = folder
         self.say = say
@@ -153,37 +151,75 @@ class PreviewServer:
             BuildOptions(site=folder, formats=("html",), check_fit=False, preview=True), say
         )
 
-    def fingerprint(self, path: Path) -> tuple:
-        """What, when it changes, means the deck must be looked at again: it and its images."""
-        return (_stamp(path), *(_stamp(image) for image in self.images.get(path, [])))
+    def inputs(self, deck: Deck) -> list[Path]:
+        """What, when it changes, means the deck must be looked at again: it, its images, and
+        the local modules its blocks import."""
+        images = [image_path(deck.folder, image.src) for image in deck.images]
+        return [deck.path, *images, *local_modules(deck)]
+
+    def style_inputs(self) -> list[Path]:
+        """The files every deck's rendering depends on: theme CSS, marp.config.mjs, plugins."""
+        root = project_root(*(path.parent for path in self.paths))
+        if root is None:
+            return []
+        found = [root / name for name in STYLE_FILES]
+        for folder in STYLE_FOLDERS:
+            found += [path for path in (root / folder).glob("*") if path.suffix in (".css", ".mjs", ".js")]
+        return found
 
     def refresh(self, paths: Sequence[Path]) -> None:
         """Check and render these decks, then tell the open pages."""
         decks = [read_deck(path) for path in paths]
         for path, deck in zip(paths, decks, strict=True):
-            self.images[path] = [image_path(deck.folder, image.src) for image in deck.images]
+            self.watched[path] = {p.absolute() for p in self.inputs(deck)}
         results = asyncio.run(Checker(self.check_options).check(decks))
+        for path, deck, result in zip(paths, decks, results, strict=True):
+            self.last[path] = (deck, result)
         self.builder.build(decks, results, self.stems)
         for deck, result in zip(decks, results, strict=True):
             problems = failure_text(deck, result)
             self.state.publish(self.stems[str(deck.path)], problems, deck.title)
             self.say(report.deck_line(result) + (f"\n{problems}" if problems else ""))
 
+    def restyle(self) -> None:
+        """Render every deck again with the last results: the theme or the renderer changed."""
+        decks, results = zip(*self.last.values(), strict=True) if self.last else ((), ())
+        self.builder.build(list(decks), list(results), self.stems)
+        for deck in decks:
+            stem = self.stems[str(deck.path)]
+            self.state.publish(stem, self.state.problems.get(stem, ""), deck.title)
+        self.say(f"restyled {len(decks)} deck(s)")
+
+    def changed(self, files: Iterable[str]) -> tuple[list[Path], bool]:
+        """Which decks a set of changed files concerns, and whether the styling changed."""
+        touched = {Path(file).absolute() for file in files}
+        decks = [path for path in self.paths if self.watched.get(path, set()) & touched]
+        style = bool(touched & {path.absolute() for path in self.style_inputs()})
+        return decks, style
+
+    def folders(self) -> set[Path]:
+        files = [file for inputs in self.watched.values() for file in inputs] + self.style_inputs()
+        return {file.parent for file in files if file.parent.is_dir()}
+
     def serve(self, host: str, port: int) -> None:
+        import watchfiles
+
         self.folder.mkdir(parents=True, exist_ok=True)
         self.refresh(self.paths)
         server = ThreadingHTTPServer((host, port), _handler(self.folder, self.state))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.say(f"preview: http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
-        seen = {path: self.fingerprint(path) for path in self.paths}
         try:
             while True:
-                time.sleep(POLL_S)
-                changed = [path for path in self.paths if self.fingerprint(path) != seen[path]]
-                for path in changed:
-                    seen[path] = self.fingerprint(path)
-                if changed:
-                    self.refresh(changed)
+                folders = self.folders()
+                for changes in watchfiles.watch(*folders, debounce=DEBOUNCE_MS, step=50, recursive=False):
+                    decks, style = self.changed(file for _, file in changes)
+                    if decks:
+                        self.refresh(decks)
+                    if style:
+                        self.restyle()
+                    if self.folders() != folders:
+                        break  # a deck now uses a file in another folder: watch that one too
         finally:
             server.shutdown()

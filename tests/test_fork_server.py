@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from helpers import DECKS, deckcheck, tagged_processes
 
-from deckcheck.zygote import wanted_preloads
+from deckcheck.fork_server import wanted_preloads
 
 PARENT = """# Who started me
 
 ```python
 import os, psutil, torch
 parent = " ".join(psutil.Process(os.getppid()).cmdline())
-print("forked" if "deckcheck.zygote" in parent else "launched")
+print("forked" if "deckcheck.fork_server" in parent else "launched")
 raise RuntimeError("show the output")
 ```
 """
@@ -47,6 +47,6 @@ def test_crashes_and_exits_of_forked_kernels_are_reported_as_usual(tmp_path: Pat
         cwd=DECKS, cache=tmp_path / "cache", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
     )  # fmt: skip
     assert "crash.md:12: slide 2: kernel died (killed by SIGSEGV)" in run.lines
-    assert any(line.startswith("exits.md:") and "kernel died (exit status 7)" in line for line in run.lines)
+    assert "exits.md:5: slide 1: kernel died (exit status 7)" in run.lines
     assert any(line.startswith("stdin.md:4: slide 1: StdinNotImplementedError") for line in run.lines)
     assert tagged_processes(run.tag) == []

@@ -1,7 +1,8 @@
 """Deck + results → the generated copy that Marp renders (what Quarto does for its slides).
 
-`remove-cell` blocks are dropped, fence options are stripped to the bare language, a
-`show-output` block is followed by what it printed and by its figures, and every local
+`remove-cell` blocks are dropped (leaving only their output when they are `show-output`
+too), fence options are stripped to the bare language, a `show-output` block is followed by
+what it printed and by its figures, and every local
 image is renamed into the site's content-addressed `assets/` folder.
 """
 
@@ -9,16 +10,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from .deck import Block, Deck, source_lines_with_ends
-from .options import language
+from .fences import language
 from .parser import image_path, parse_text
 from .results import BlockResult, DeckResult
-from .sanitize import trim
+from .text import shorten
 
 FENCE = re.compile(r"^(?P<prefix>[ \t>]*(?:[-*+] |\d+[.)] )?[ \t>]*)(?P<fence>`{3,}|~{3,})")
 OUTPUT_LINES = 10
@@ -85,7 +87,11 @@ def _block_edits(
 ) -> dict[int, list[str]]:
     first, last = block.line - 1, block.end_line - 1
     if block.options.remove_cell:
-        return {index: [] for index in range(first, last + 1)}
+        edits: dict[int, list[str]] = {index: [] for index in range(first, last + 1)}
+        opening = FENCE.match(lines[first])
+        if block.options.show_output and result is not None and opening:
+            edits[first] = _output_lines(result, opening["prefix"], assets, newline)[1:]
+        return edits
     fence_line = lines[first]
     edits = {first: [fence_line.replace(block.info, language(block.info), 1)]}
     closing = FENCE.match(lines[last]) if last > first else None
@@ -104,21 +110,27 @@ def _with_newline(line: str, newline: str) -> str:
 def _output_lines(result: BlockResult, prefix: str, assets: dict[str, Asset], newline: str) -> list[str]:
     continuation = re.sub(r"[-*+]|\d+[.)]", lambda m: " " * len(m.group(0)), prefix)
     out: list[str] = []
-    text = trim(result.output.rstrip("\n"), OUTPUT_LINES, width=OUTPUT_WIDTH)
+    text = shorten(result.output.rstrip("\n"), OUTPUT_LINES, width=OUTPUT_WIDTH)
     if text.strip():
         fence = "`" * max(3, _longest_backtick_run(text) + 1)
         out += ["", f"{fence}output", *text.splitlines(), fence]
     figures = []
-    for encoded in result.figures:
-        data = base64.b64decode(encoded)
+    for figure in result.figures:
+        data = base64.b64decode(figure.png)
         asset = Asset(asset_name(data, "figure.png"), data)
         assets[asset.name] = asset
-        figures.append(f"![figure]({asset.name})")
+        figures.append(f'<img class="figure" src="{asset.name}" alt="{_alt_text(figure.alt)}">')
     if figures:
-        out += ["", " ".join(figures)]
+        out += ["", f'<p class="figures">{" ".join(figures)}</p>']
     if out:
         out.append("")
     return [f"{continuation}{line}".rstrip() + newline for line in out]
+
+
+def _alt_text(alt: str) -> str:
+    """Alt text as an HTML attribute, on one line. An <img> tag, not Markdown's ![alt](src):
+    Marp reads words such as "grayscale" or "w:200" in Markdown alt text as image options."""
+    return html.escape(" ".join(alt.split()), quote=True)
 
 
 def _longest_backtick_run(text: str) -> int:

@@ -1,4 +1,4 @@
-"""Make text from a block safe to print: no escape sequences, no control bytes, bounded."""
+"""Text from a block, made safe to print (clean) and cut to size (shorten)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def clean(text: str) -> str:
     return CONTROL.sub(_replace_control, "\n".join(lines))
 
 
-def trim(text: str, max_lines: int, width: int = 200) -> str:
+def shorten(text: str, max_lines: int, width: int = 200) -> str:
     """At most max_lines lines of at most width characters, saying what was left out."""
     lines = text.splitlines()
     shown = [line if len(line) <= width else line[: width - 1] + "…" for line in lines[:max_lines]]

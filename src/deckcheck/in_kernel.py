@@ -1,4 +1,4 @@
-"""The kernel process: `python -m deckcheck.kernel -f CONNECTION_FILE`.
+"""Inside the kernel process: `python -m deckcheck.in_kernel -f CONNECTION_FILE`.
 
 An ordinary ipykernel, prepared before it answers its first request: a memory limit, a
 crash log, bounded output, no colours, and a record of which stand-in data files the
@@ -7,7 +7,6 @@ deck's code opened. Runs inside the kernel; imports nothing heavy.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import faulthandler
 import importlib.abc
@@ -20,10 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-MEMORY_LIMIT = "DECKCHECK_MEMORY_LIMIT"  # bytes
-OUTPUT_LIMIT = "DECKCHECK_OUTPUT_LIMIT"  # characters of printed output per block
-CRASH_LOG = "DECKCHECK_CRASH_LOG"  # where faulthandler writes and cell files are listed
-STANDINS = "DECKCHECK_STANDINS"  # JSON: {absolute path: stand-in name}
+from deckcheck import env_names
+from deckcheck.jupyter_internals import cell_numbers, run_exit_handlers
 
 FIGURE_DPI = 150
 
@@ -34,9 +31,9 @@ _standins_used: set[str] = set()
 def _limit_memory() -> None:
     """RLIMIT_DATA; a kernel forked from the fork server does not count the libraries it was
     born with (the zygote imported them once for every kernel)."""
-    limit = int(os.environ.get(MEMORY_LIMIT) or 0)
+    limit = int(os.environ.get(env_names.MEMORY_LIMIT) or 0)
     if limit > 0:
-        limit += int(os.environ.get("DECKCHECK_MEMORY_SHARED") or 0)
+        limit += int(os.environ.get(env_names.MEMORY_SHARED) or 0)
         _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
@@ -44,7 +41,7 @@ def _limit_memory() -> None:
 
 
 def _watch_standins() -> None:
-    _standins.update(json.loads(os.environ.get(STANDINS) or "{}"))
+    _standins.update(json.loads(os.environ.get(env_names.STANDINS) or "{}"))
     if not _standins:
         return
     names = tuple({os.path.basename(path) for path in _standins})
@@ -112,8 +109,28 @@ def show_figures(*_: object, **__: object) -> None:
         figure = pyplot.figure(number)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight", facecolor="white")
-        display(Image(data=buffer.getvalue(), format="png"))
+        alt = figure_alt(figure)
+        display(Image(data=buffer.getvalue(), format="png", metadata={"alt": alt} if alt else None))
     pyplot.close("all")
+
+
+def figure_alt(figure: Any) -> str:
+    """What a figure shows, in words, from its own labels: the suptitle, else each axes'
+    title, else its axis labels ("accuracy against epoch"); empty when it has none."""
+    suptitle = getattr(figure, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        return suptitle.get_text().strip()
+    parts = []
+    for axes in figure.get_axes():
+        title = axes.get_title().strip()
+        x, y = axes.get_xlabel().strip(), axes.get_ylabel().strip()
+        if title:
+            parts.append(title)
+        elif x and y:
+            parts.append(f"{y} against {x}")
+        elif x or y:
+            parts.append(x or y)
+    return "; ".join(parts)
 
 
 class _PyplotShow(importlib.abc.MetaPathFinder):
@@ -146,12 +163,25 @@ def _log_cell_files(shell: Any, log: Any) -> None:
 
     def logged_cache(*args: Any, **kwargs: Any) -> str:
         name = cache(*args, **kwargs)
-        number = compiler._filename_map.get(name)
+        number = cell_numbers(shell).get(name)
         log.write(f"deckcheck-cell {number} {name}\n")
-        log.flush()
         return name
 
     compiler.cache = logged_cache
+
+
+def _log_statements(shell: Any, log: Any) -> None:
+    """Before each top-level statement of a cell runs (IPython runs them one at a time), write
+    its cell file and line: a kernel that dies without a traceback (os._exit, SIGKILL) is then
+    reported at the statement that was running."""
+    run_code = shell.run_code
+
+    async def logged_run_code(code: Any, *args: Any, **kwargs: Any) -> Any:
+        lines = [line for _, _, line in code.co_lines() if line]
+        log.write(f"deckcheck-running {min(lines) if lines else 0} {code.co_filename}\n")
+        return await run_code(code, *args, **kwargs)
+
+    shell.run_code = logged_run_code
 
 
 def last_error() -> str:
@@ -162,7 +192,7 @@ def last_error() -> str:
     value = getattr(sys, "last_value", None)
     if value is None:
         return "null"
-    cells = shell.compile._filename_map
+    cells = cell_numbers(shell)
     frames = [
         {
             "file": frame.filename,
@@ -192,7 +222,7 @@ def last_error() -> str:
 
 def _prepare(shell: Any) -> None:
     shell.run_line_magic("colors", "nocolor")
-    cap = _OutputCap(int(os.environ.get(OUTPUT_LIMIT) or 1_000_000))
+    cap = _OutputCap(int(os.environ.get(env_names.OUTPUT_LIMIT) or 1_000_000))
     cap.wrap(sys.stdout)
     cap.wrap(sys.stderr)
     shell.events.register("pre_run_cell", cap.reset)
@@ -202,11 +232,12 @@ def _prepare(shell: Any) -> None:
         sys.modules["matplotlib.pyplot"].show = show_figures
     else:
         sys.meta_path.insert(0, _PyplotShow())
-    crash_log = os.environ.get(CRASH_LOG)
+    crash_log = os.environ.get(env_names.CRASH_LOG)
     if crash_log:
         log = Path(crash_log).open("a", buffering=1)  # noqa: SIM115 - open for the kernel's life
         faulthandler.enable(file=log, all_threads=False)
         _log_cell_files(shell, log)
+        _log_statements(shell, log)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -224,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
 def exit_now() -> None:
     """Run the atexit handlers (temporary folders, ...) and leave without tearing down every
     module: with torch loaded that teardown takes a second or two, and nothing depends on it."""
-    atexit._run_exitfuncs()
+    run_exit_handlers()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -233,7 +264,7 @@ def exit_now() -> None:
 
 if __name__ == "__main__":
     # Run as `python -m`, this file is __main__; the state that blocks query later must live
-    # in the module they import, deckcheck.kernel.
-    from deckcheck.kernel import main as kernel_main
+    # in the module they import, deckcheck.in_kernel.
+    from deckcheck.in_kernel import main as kernel_main
 
     kernel_main()

@@ -19,20 +19,20 @@ import psutil
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
-from . import kernel as kernel_side
+from . import env_names
 
 
 class DeckcheckSpecs(KernelSpecManager):
-    """One kernel spec: this Python running `deckcheck.kernel`."""
+    """One kernel spec: this Python running `deckcheck.in_kernel`."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        from . import zygote
+        from . import fork_server
 
         metadata = {}
-        if zygote.active() is not None:
+        if fork_server.active() is not None:
             metadata["kernel_provisioner"] = {"provisioner_name": "deckcheck-forked", "config": {}}
         return KernelSpec(
-            argv=[sys.executable, "-m", "deckcheck.kernel", "-f", "{connection_file}"],
+            argv=[sys.executable, "-m", "deckcheck.in_kernel", "-f", "{connection_file}"],
             language="python",
             display_name="deckcheck",
             metadata=metadata,
@@ -62,7 +62,7 @@ class KernelProcess:
         return getattr(provisioner, "pid", None) if provisioner else None
 
     async def start(self) -> None:
-        env = {**self.env, kernel_side.CRASH_LOG: str(self.crash_log)}
+        env = {**self.env, env_names.CRASH_LOG: str(self.crash_log)}
         try:
             await self.manager.start_kernel(
                 cwd=str(self.cwd),

@@ -26,6 +26,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from . import env_names
+
 PRELOADABLE = {  # what a block imports → what the zygote imports for it, in this order
     "numpy": "numpy",
     "torch": "torch",
@@ -34,8 +36,6 @@ PRELOADABLE = {  # what a block imports → what the zygote imports for it, in t
     "matplotlib": "matplotlib.pyplot",
 }
 IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
-FORK_ENV = "DECKCHECK_FORK"  # "0" turns the fork server off
-SHARED_ENV = "DECKCHECK_MEMORY_SHARED"  # bytes a forked kernel inherits from the zygote's imports
 
 _active: Zygote | None = None
 
@@ -69,7 +69,7 @@ class Zygote:
         """Start the zygote and wait until it has imported everything; False if it cannot fork."""
         global _active
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deckcheck.zygote", *self.preload],
+            [sys.executable, "-m", "deckcheck.fork_server", *self.preload],
             env=self.env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -199,10 +199,10 @@ class ForkedProvisioner(_provisioner_base()):  # type: ignore[misc]
         zygote = active()
         if zygote is None:
             return await super().launch_kernel(cmd, **kwargs)
-        module = cmd.index("deckcheck.kernel")
+        module = cmd.index("deckcheck.in_kernel")
         env = dict(kwargs.get("env") or os.environ)
         env["JPY_PARENT_PID"] = str(os.getpid())
-        env[SHARED_ENV] = str(zygote.preloaded_bytes)
+        env[env_names.MEMORY_SHARED] = str(zygote.preloaded_bytes)
         pid = zygote.fork(cmd[module + 1 :], str(kwargs.get("cwd") or os.getcwd()), env)
         self.process = ForkedProcess(pid, zygote)
         self.pid = pid
@@ -243,12 +243,12 @@ def _child(argv: list[str], cwd: str, env: dict[str, str]) -> None:
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         os.closerange(3, 1 << 16)
-        from deckcheck import kernel
+        from deckcheck import in_kernel
 
-        kernel.main(argv)
+        in_kernel.main(argv)
     except BaseException:
         with contextlib.suppress(Exception):
-            log = env.get("DECKCHECK_CRASH_LOG")
+            log = env.get(env_names.CRASH_LOG)
             if log:
                 with Path(log).open("a") as handle:
                     handle.write(traceback.format_exc())

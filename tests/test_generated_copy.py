@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from deckcheck.generated_copy import RenderError, generated_copy
 from deckcheck.parser import parse_text
-from deckcheck.render import RenderError, generated_copy
-from deckcheck.results import BlockResult, DeckResult
+from deckcheck.results import BlockResult, DeckResult, Figure
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nfake figure").decode()
 
@@ -40,14 +40,14 @@ def test_remove_cell_blocks_vanish_and_options_are_stripped(tmp_path: Path) -> N
 def test_show_output_adds_text_and_figures_under_the_code(tmp_path: Path) -> None:
     text = '# A\n\n```python tags=["show-output"]\nprint("hi")\n```\n\nAfter.\n'
     deck = parse_text(tmp_path / "d.md", text)
-    copy = generated_copy(deck, result_for(deck, b0=("hi\n" * 30, (PNG,))), "d")
+    copy = generated_copy(deck, result_for(deck, b0=("hi\n" * 30, (Figure(PNG, "the loss [falling]"),))), "d")
     lines = copy.markdown.splitlines()
     closing = lines.index("```", 3)
     assert lines[closing + 2] == "```output"
     assert lines[closing + 3 : closing + 5] == ["hi", "hi"]
     assert "… 20 more lines" in copy.markdown  # trimmed to fit the slide
     figure = next(asset for asset in copy.assets if asset.name.endswith("-figure.png"))
-    assert f"![figure]({figure.name})" in copy.markdown
+    assert f'<p class="figures"><img class="figure" src="{figure.name}" alt="the loss [falling]"></p>' in copy.markdown
     assert figure.data.startswith(b"\x89PNG")
     assert copy.markdown.rstrip().endswith("After.")
 
@@ -77,3 +77,13 @@ def test_a_copy_that_would_change_the_slides_is_refused(tmp_path: Path) -> None:
     assert len(deck.slides) == 2
     with pytest.raises(RenderError, match="1 slides instead of 2"):
         generated_copy(deck, result_for(deck), "d")
+
+
+def test_a_hidden_block_that_shows_output_leaves_only_its_output(tmp_path: Path) -> None:
+    text = '# A\n\n```python tags=["remove-cell", "show-output"]\nprint("plotted")\n```\n\nAfter.\n'
+    deck = parse_text(tmp_path / "d.md", text)
+    copy = generated_copy(deck, result_for(deck, b0=("plotted\n", (Figure(PNG, "a curve"),))), "d")
+    assert 'print("plotted")' not in copy.markdown
+    assert "```output\nplotted\n```" in copy.markdown
+    assert 'alt="a curve"' in copy.markdown
+    assert copy.slides == 1

@@ -1,4 +1,7 @@
-"""Block options from a fence info string: ```python tags=["show-output"] timeout=30```."""
+"""The fence vocabulary: which fences are blocks, and their options (tags, keys, resources).
+
+```python tags=["show-output"] timeout=30``` → BlockOptions, in jupytext's `key=value` form.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ import difflib
 import json
 import re
 
-from .deck import KNOWN_RESOURCES, KNOWN_TAGS, BlockOptions
+from .deck import BlockOptions
 
 PYTHON_LANGUAGES = ("python", "py", "python3")
-KNOWN_KEYS = ("tags", "timeout", "requires")
+KNOWN_KEYS = ("tags", "timeout", "requires", "alt")
+KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output")
+KNOWN_RESOURCES = ("cuda", "mps", "network")
 
 # key=value, where value is a [list], a "string", a 'string' or a bare word
 OPTION = re.compile(
@@ -66,6 +71,14 @@ def _timeout(value: object) -> float:
     return float(value)
 
 
+def _alt(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise OptionError(
+            f'block option alt must be a non-empty string, like alt="the loss falling": {value!r}'
+        )
+    return value.strip()
+
+
 def parse_options(info: str) -> BlockOptions:
     """The options after the language word; raises OptionError for anything unknown."""
     words = info.split(maxsplit=1)
@@ -94,4 +107,5 @@ def parse_options(info: str) -> BlockOptions:
         requires=_names("requires", found["requires"], KNOWN_RESOURCES, "resource")
         if "requires" in found
         else (),
+        alt=_alt(found["alt"]) if "alt" in found else None,
     )

@@ -1,0 +1,13 @@
+"""The environment variables deckcheck reads or sets, each named once.
+
+Imported inside the kernel too, so it imports nothing.
+"""
+
+CACHE = "DECKCHECK_CACHE"  # where the result cache and the data cache live (default: PROJECT/.cache)
+NETWORK = "DECKCHECK_NETWORK"  # "0" or "1": whether requires=["network"] blocks run
+FORK = "DECKCHECK_FORK"  # "0" turns the fork server off
+MEMORY_LIMIT = "DECKCHECK_MEMORY_LIMIT"  # bytes per kernel
+MEMORY_SHARED = "DECKCHECK_MEMORY_SHARED"  # bytes a forked kernel inherits from the fork server
+OUTPUT_LIMIT = "DECKCHECK_OUTPUT_LIMIT"  # characters of printed output kept per block
+CRASH_LOG = "DECKCHECK_CRASH_LOG"  # where faulthandler writes and cell files are listed
+STANDINS = "DECKCHECK_STANDINS"  # JSON: {absolute path: stand-in name}

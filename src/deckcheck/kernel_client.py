@@ -1,0 +1,149 @@
+"""Talking to one live kernel through nbclient: run a cell within a time limit, ask it things.
+
+No policy here: what a timeout or a dead kernel means for a block is the session's business.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+
+from .jupyter_internals import bounded_client_class, client_tasks, poll_for_reply_task
+from .kernel_process import KernelError, KernelProcess
+
+IN_KERNEL = "__import__('deckcheck.in_kernel', fromlist=['_'])"
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """How running one cell ended, and what it left."""
+
+    state: Literal["done", "timeout", "died"]
+    outputs: tuple[dict, ...]
+    execution_count: int | None
+    error: dict | None = None  # in_kernel.last_error(): the exception with its frames, if asked
+
+
+class KernelClient:
+    def __init__(self, kernel: KernelProcess, output_limit: int, interrupt_grace: float = 3.0) -> None:
+        self.kernel = kernel
+        self.interrupt_grace = interrupt_grace
+        self.notebook = nbformat.v4.new_notebook()
+        self.client = bounded_client_class()(
+            self.notebook,
+            km=kernel.manager,
+            limit=output_limit + 10_000,  # room for the kernel's "not kept" notice
+            timeout=None,
+            allow_errors=True,
+            record_timing=False,
+            startup_timeout=60,
+        )
+        self.alive = True
+
+    async def connect(self) -> None:
+        try:
+            await self.client.async_start_new_kernel_client()
+        except Exception as error:
+            raise KernelError(f"the kernel did not start: {error}") from None
+
+    async def run_cell(self, code: str, limit: float) -> CellRun:
+        """Run code as the next cell; past `limit` seconds interrupt it, then kill the kernel."""
+        cell = nbformat.v4.new_code_cell(code)
+        self.notebook.cells.append(cell)
+        task = asyncio.ensure_future(self.client.async_execute_cell(cell, len(self.notebook.cells) - 1))
+        task.add_done_callback(_collect)  # an interrupted run never awaits it again
+        done, _ = await asyncio.wait({task}, timeout=limit)
+        if not done:
+            return await self._time_out(cell, task)
+        try:
+            task.result()
+        except DeadKernelError:
+            self.alive = False
+            return CellRun("died", tuple(cell.get("outputs", [])), cell.get("execution_count"))
+        error = await self.last_error() if _error_output(cell) else None
+        return CellRun("done", tuple(cell.get("outputs", [])), cell.get("execution_count"), error)
+
+    async def _time_out(self, cell: Any, task: asyncio.Future) -> CellRun:
+        await self.kernel.manager.interrupt_kernel()
+        done, _ = await asyncio.wait({task}, timeout=self.interrupt_grace)
+        interrupted = done and not task.cancelled() and task.exception() is None
+        error = await self.last_error() if interrupted else None
+        self.alive = False
+        self.kernel.kill()
+        await _settle(task, poll_for_reply_task(self.client))
+        return CellRun("timeout", tuple(cell.get("outputs", [])), cell.get("execution_count"), error)
+
+    async def last_error(self) -> dict | None:
+        parsed = await self.call("last_error")
+        return parsed if isinstance(parsed, dict) else None
+
+    async def call(self, function: str) -> Any:
+        """The JSON that deckcheck.in_kernel.FUNCTION() returns, or None."""
+        value = await self.evaluate(f"{IN_KERNEL}.{function}()")
+        try:
+            return json.loads(value) if value else None
+        except ValueError:
+            return None
+
+    async def evaluate(self, expression: str, timeout: float = 10) -> str | None:
+        """An expression's text/plain value, evaluated quietly in the kernel."""
+        kc = self.client.kc
+        if kc is None or not self.alive:
+            return None
+        try:
+            reply = await asyncio.wait_for(
+                kc.execute_interactive(
+                    "", silent=True, store_history=False, user_expressions={"v": expression},
+                    allow_stdin=False, timeout=timeout, output_hook=lambda msg: None,
+                ),
+                timeout + 1,
+            )  # fmt: skip
+        except (TimeoutError, asyncio.TimeoutError, RuntimeError):
+            return None
+        value = reply.get("content", {}).get("user_expressions", {}).get("v", {})
+        if value.get("status") != "ok":
+            return None
+        try:
+            return str(ast.literal_eval(value.get("data", {}).get("text/plain", "")))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+
+    def ask_to_exit(self) -> None:
+        """Ask the kernel to run its exit handlers and leave; it sends no reply."""
+        if self.client.kc is not None and self.alive:
+            self.client.kc.execute(f"{IN_KERNEL}.exit_now()", silent=True, store_history=False)
+
+    async def close(self) -> None:
+        """Stop nbclient's pollers for this kernel, then its channels."""
+        await _settle(*client_tasks(self.client))
+        kc = self.client.kc
+        if kc is not None:
+            kc.stop_channels()
+            self.client.kc = None
+
+
+def _collect(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def _settle(*tasks: asyncio.Future | None) -> None:
+    """Cancel nbclient's tasks for a cell that will never finish, and collect their outcome."""
+    pending = [task for task in tasks if task is not None and not task.done()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*(task for task in tasks if task is not None), return_exceptions=True)
+
+
+def _error_output(cell: Any) -> dict | None:
+    return error_output(cell.get("outputs", []))
+
+
+def error_output(outputs: Any) -> dict | None:
+    return next((out for out in outputs if out.get("output_type") == "error"), None)

@@ -1,0 +1,179 @@
+"""A deck in one live kernel, block by block: the public way to drive a deck's kernel.
+
+    async with DeckSession(deck, RunOptions()) as session:
+        for block in deck.blocks:
+            result = await session.run(block)
+
+Every decision about what a block's run means lives here: skipped on purpose or for a
+missing resource, passed, failed at which line (an exception, `raises-exception` that raised
+nothing, a timeout, a dead kernel). DeckRunner, `serve` and the pytest plugin all use it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from . import env_names
+from .deck import Block, Deck
+from .failures import FailureReader
+from .kernel_client import CellRun, KernelClient, error_output
+from .kernel_process import KernelError, KernelProcess
+from .results import BlockResult, Failure, Figure
+from .text import clean
+
+__all__ = ["DeckSession", "KernelError", "RunOptions"]
+
+RESOURCE_PROBES = {
+    "cuda": "__import__('torch').cuda.is_available()",
+    "mps": "__import__('torch').backends.mps.is_available()",
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    timeout: float = 300.0  # seconds per block, unless the block says otherwise
+    interrupt_grace: float = 3.0  # after an interrupt, how long before the kernel is killed
+    memory_limit: int = 0  # bytes per kernel; 0 for none
+    output_limit: int = 200_000  # characters of printed output kept per block
+    env: dict[str, str] = field(default_factory=dict)  # the kernel's whole environment
+    network: bool = False  # whether requires=["network"] blocks may run
+
+
+class DeckSession:
+    """One deck's kernel: start() it, run() its blocks in order, close() it (or use `async with`).
+
+    After close() nothing of the kernel is left: not the process, not its children."""
+
+    def __init__(self, deck: Deck, options: RunOptions) -> None:
+        self.deck = deck
+        self.options = options
+        self.kernel = KernelProcess(deck.folder.resolve(), _kernel_env(options))
+        self.client = KernelClient(self.kernel, options.output_limit, options.interrupt_grace)
+        self.reader = FailureReader(deck, options.memory_limit)
+        self.resources: dict[str, bool] = {}
+
+    @property
+    def alive(self) -> bool:
+        return self.client.alive
+
+    async def start(self) -> None:
+        """Start the kernel and connect to it; raises KernelError (the reason in one line)."""
+        try:
+            await self.kernel.start()
+            await self.client.connect()
+        except BaseException:
+            await self.close(kill=True)
+            raise
+
+    async def run(self, block: Block) -> BlockResult:
+        """Run one block in the kernel's shared namespace and say how it went."""
+        if block.options.skip_execution:
+            return skipped(block, "skip-execution")
+        if not self.alive:
+            return skipped(block, "not run: the kernel is gone")
+        missing = [resource for resource in block.options.requires if not await self._has(resource)]
+        if missing:
+            return skipped(block, f"requires {', '.join(missing)}, not available here")
+        started = time.monotonic()
+        limit = block.options.timeout or self.options.timeout
+        run = await self.client.run_cell(block.code, limit)
+        self.reader.remember(run.execution_count, block)
+        output, figures = _outputs(run.outputs, block)
+        failure = self._failure(block, run, limit)
+        duration = time.monotonic() - started
+        if failure is not None:
+            return failed(block, failure, output=output, figures=figures, duration=duration)
+        return BlockResult(
+            block.index, block.line, block.slide, "passed", output=output, figures=figures, duration=duration
+        )
+
+    def _failure(self, block: Block, run: CellRun, limit: float) -> Failure | None:
+        if run.state == "timeout":
+            return self.reader.timeout(block, limit, run.error)
+        if run.state == "died":
+            return self.reader.crash(block, self.kernel.exit_reason(), self._crash_log())
+        error = error_output(run.outputs)
+        if block.options.raises_exception:
+            expected = "expected an exception: the block raised none"
+            return Failure(block.first_code_line, block.slide, expected) if error is None else None
+        return None if error is None else self.reader.error(block, error, run.error)
+
+    def _crash_log(self) -> str:
+        try:
+            return self.kernel.crash_log.read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
+    async def _has(self, resource: str) -> bool:
+        if resource not in self.resources:
+            if resource == "network":
+                self.resources[resource] = self.options.network
+            else:
+                found = await self.client.evaluate(f"str({RESOURCE_PROBES[resource]})")
+                self.resources[resource] = found == "True"
+        return self.resources[resource]
+
+    async def standins_used(self) -> tuple[str, ...]:
+        """The stand-in data sets the deck's code has opened so far."""
+        used = await self.client.call("standins_used") if self.alive else None
+        return tuple(used) if isinstance(used, list) else ()
+
+    async def close(self, kill: bool = False) -> None:
+        """Let the kernel leave (its exit handlers run), or `kill` it; then remove what is left."""
+        if kill or not self.alive:
+            self.kernel.kill()
+        else:
+            await self.kernel.shutdown(self.client.ask_to_exit)
+        await self.client.close()
+
+    async def __aenter__(self) -> DeckSession:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close(kill=kind is not None)
+
+
+def _kernel_env(options: RunOptions) -> dict[str, str]:
+    env = dict(options.env)
+    if options.memory_limit:
+        env[env_names.MEMORY_LIMIT] = str(options.memory_limit)
+    env[env_names.OUTPUT_LIMIT] = str(options.output_limit)
+    return env
+
+
+def skipped(block: Block, reason: str) -> BlockResult:
+    return BlockResult(block.index, block.line, block.slide, "skipped", reason=reason)
+
+
+def failed(block: Block, failure: Failure, **extra: Any) -> BlockResult:
+    return BlockResult(block.index, block.line, block.slide, "failed", failure=failure, **extra)
+
+
+def _outputs(outputs: tuple[dict, ...], block: Block) -> tuple[str, tuple[Figure, ...]]:
+    text: list[str] = []
+    figures: list[Figure] = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            text.append(out.get("text", ""))
+        elif kind in ("execute_result", "display_data"):
+            data = out.get("data", {})
+            if "image/png" in data:
+                if block.options.show_output:
+                    figures.append(_figure(data, out.get("metadata", {}), block, len(figures)))
+            elif "text/plain" in data:
+                text.append(str(data["text/plain"]) + "\n")
+    return clean("".join(text)), tuple(figures)
+
+
+def _figure(data: dict, metadata: dict, block: Block, number: int) -> Figure:
+    """The figure's alt text: the block's alt= option, else the figure's own labels."""
+    own = metadata.get("image/png", {}).get("alt") or metadata.get("alt")
+    alt = block.options.alt or str(own or f"figure {number + 1} drawn by the code on slide {block.slide}")
+    return Figure(str(data["image/png"]).replace("\n", ""), alt)

@@ -131,7 +131,7 @@ def test_pages_load_in_chromium_with_every_image_and_no_errors(built) -> None:
             images = page.evaluate("[...document.images].map(i => [i.src, i.complete && i.naturalWidth > 0])")
             assert all(ok for _, ok in images), images
             if stem == "deck-a":
-                assert len(images) == 2  # the diagram and the figure
+                assert len(images) == 4  # the diagram and the three figures
             assert errors == []
             page.close()
 

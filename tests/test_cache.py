@@ -109,9 +109,7 @@ def test_installing_or_upgrading_a_distribution_changes_the_fingerprint(tmp_path
     site = tmp_path / "site-packages"
     site.mkdir()
     (site / "torch-2.14.1.dist-info").mkdir()
-    monkeypatch.setattr(
-        runtime.sysconfig, "get_paths", lambda: {"purelib": str(site), "platlib": str(site)}
-    )
+    monkeypatch.setattr(runtime.sysconfig, "get_paths", lambda: {"purelib": str(site), "platlib": str(site)})
     before = runtime.installed_fingerprint()
     (site / "torch-2.14.1.dist-info").rename(site / "torch-2.15.0.dist-info")
     assert runtime.installed_fingerprint() != before
@@ -173,7 +171,9 @@ def test_a_local_module_that_a_block_imports_is_part_of_the_key(tmp_path: Path) 
     (tmp_path / "helpers.py").write_text("from shapes import square\n")
     (tmp_path / "shapes").mkdir()
     (tmp_path / "shapes" / "__init__.py").write_text("def square(x):\n    return x * x\n")
-    (tmp_path / "deck.md").write_text("# D\n\n```python\nfrom helpers import square\nassert square(3) == 9\n```\n")
+    (tmp_path / "deck.md").write_text(
+        "# D\n\n```python\nfrom helpers import square\nassert square(3) == 9\n```\n"
+    )
     first = deckcheck("check", "deck.md", cwd=tmp_path, cache=tmp_path / "cache")
     assert first.returncode == 0, first.stdout
     assert "(cached)" in deckcheck("check", "deck.md", cwd=tmp_path, cache=tmp_path / "cache").lines[-2]

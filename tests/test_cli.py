@@ -26,7 +26,11 @@ def test_the_lecture_with_comment_only_methods_fails_at_the_line_python_names(ca
         "custom-dataset.md:40: slide 4: IndentationError: "
         "expected an indented block after function definition on line 37"  # deck lines, not the cell's
     )
-    assert run.last_line == "2 passed, 1 failed, 1 skipped"
+    assert (
+        "custom-dataset.md:50: slide 5: NameError: name 'SquaresDataset' is not defined (after the failure at line 40)"
+        in run.lines
+    )
+    assert run.last_line == "2 passed, 2 failed, 0 skipped"
     assert tagged_processes(run.tag) == []
 
     # the slide number is the one Marp shows: render the deck and find the block
@@ -114,7 +118,9 @@ def test_junit_xml_has_one_testcase_per_block(cache: Path, tmp_path: Path) -> No
     assert [case.get("name") for case in cases] == ["deck.md:3", "deck.md:7", "deck.md:11"]
     assert cases[0].find("failure") is None and cases[0].find("skipped") is None
     assert cases[1].find("failure").get("message") == "AssertionError"
-    assert cases[2].find("skipped") is not None
+    assert cases[2].find("failure") is None and cases[2].find("skipped") is None
+    run = deckcheck("check", "deck.md", "-x", "--junit-xml", str(report), cwd=tmp_path, cache=cache)
+    assert ET.parse(report).getroot().findall(".//testcase")[2].find("skipped") is not None
 
 
 def test_several_decks_report_in_a_stable_order(cache: Path, tmp_path: Path) -> None:

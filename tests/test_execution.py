@@ -27,12 +27,14 @@ def test_blocks_share_state_run_in_the_deck_folder_and_honour_tags(cache: Path) 
     assert run.last_line == "5 passed, 0 failed, 1 skipped"
 
 
-def test_a_failure_is_reported_at_its_statement_and_later_blocks_are_skipped(cache: Path) -> None:
+def test_a_failure_is_reported_at_its_statement_and_later_blocks_still_run(cache: Path) -> None:
     run = check(cache, "failing.md")
     assert run.returncode == 1
     assert run.lines[0] == "failing.md:13: slide 2: AssertionError: y is 42"
     assert '  > 13 | assert y == 43, f"y is {y}"' in run.stdout
-    assert run.last_line == "1 passed, 1 failed, 1 skipped"
+    assert run.last_line == "2 passed, 1 failed, 0 skipped"
+    stopped = check(cache, "--exitfirst", "failing.md")
+    assert stopped.last_line == "1 passed, 1 failed, 1 skipped"
 
 
 def test_dataloader_worker_processes_work(cache: Path) -> None:

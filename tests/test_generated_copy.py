@@ -47,7 +47,10 @@ def test_show_output_adds_text_and_figures_under_the_code(tmp_path: Path) -> Non
     assert lines[closing + 3 : closing + 5] == ["hi", "hi"]
     assert "… 20 more lines" in copy.markdown  # trimmed to fit the slide
     figure = next(asset for asset in copy.assets if asset.name.endswith("-figure.png"))
-    assert f'<p class="figures"><img class="figure" src="{figure.name}" alt="the loss [falling]"></p>' in copy.markdown
+    assert (
+        f'<p class="figures"><img class="figure" src="{figure.name}" alt="the loss [falling]"></p>'
+        in copy.markdown
+    )
     assert figure.data.startswith(b"\x89PNG")
     assert copy.markdown.rstrip().endswith("After.")
 
@@ -87,3 +90,11 @@ def test_a_hidden_block_that_shows_output_leaves_only_its_output(tmp_path: Path)
     assert "```output\nplotted\n```" in copy.markdown
     assert 'alt="a curve"' in copy.markdown
     assert copy.slides == 1
+
+
+def test_a_settings_comment_is_not_left_to_become_a_speaker_note(tmp_path: Path) -> None:
+    text = "<!--\ndeckcheck:\n  setup: import os\n-->\n\n# A\n\n<!-- a real note -->\n"
+    deck = parse_text(tmp_path / "d.md", text)
+    copy = generated_copy(deck, result_for(deck), "d")
+    assert "deckcheck" not in copy.markdown and "setup" not in copy.markdown
+    assert "<!-- a real note -->" in copy.markdown and copy.slides == 1

@@ -15,7 +15,9 @@ from deckcheck.parser import parse_text
 from deckcheck.publish import Site
 from deckcheck.results import BlockResult, DeckResult, Failure
 
-DECK = "---\ntitle: {title}\n---\n\n# {title}\n\n```python\nx = 1\n```\n\n---\n\n## Two\n\nWords on slide two.\n"
+DECK = (
+    "---\ntitle: {title}\n---\n\n# {title}\n\n```python\nx = 1\n```\n\n---\n\n## Two\n\nWords on slide two.\n"
+)
 
 
 def write_words(job: ProduceJob) -> None:
@@ -106,7 +108,9 @@ def test_staging_leaves_nothing_behind_and_publishing_is_whole(tmp_path: Path, w
 
 def test_manifests_written_before_the_format_table_are_read(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(
-        json.dumps({"decks": [{"deck": "slides/a.md", "stem": "a", "title": "A", "html": "a.html", "pdf": "a.pdf"}]})
+        json.dumps(
+            {"decks": [{"deck": "slides/a.md", "stem": "a", "title": "A", "html": "a.html", "pdf": "a.pdf"}]}
+        )
     )
     entry = Site(tmp_path).entries()["slides/a.md"]
     assert entry.files == {"html": "a.html", "pdf": "a.pdf"}

@@ -65,7 +65,9 @@ def test_the_deck_line_and_the_closing_line_count_blocks() -> None:
 
 def test_the_console_prints_problems_failures_skips_and_the_closing_line() -> None:
     deck, result = deck_and_results()
-    result = DeckResult(result.path, result.blocks, problems=(Problem(1, 1, "missing image x.png", fatal=False),))
+    result = DeckResult(
+        result.path, result.blocks, problems=(Problem(1, 1, "missing image x.png", fatal=False),)
+    )
     out, err = io.StringIO(), io.StringIO()
     console = Console([deck], out=out, err=err)
     console.deck_done(deck, result)
@@ -84,5 +86,8 @@ def test_an_interrupt_names_the_running_blocks_and_counts_what_finished() -> Non
     console = Console([deck], out=out, err=err)
     console.block_started(deck, deck.blocks[0])
     console.interrupted("SIGINT")
-    assert out.getvalue().splitlines() == ["slides/d.md:4: slide 1: interrupted (SIGINT)", "0 passed, 0 failed, 0 skipped"]
+    assert out.getvalue().splitlines() == [
+        "slides/d.md:4: slide 1: interrupted (SIGINT)",
+        "0 passed, 0 failed, 0 skipped",
+    ]
     assert "interrupted (SIGINT)" in err.getvalue()

@@ -118,6 +118,7 @@ def deck_key(deck: Deck, runtime: dict[str, str], standins: dict[str, str]) -> s
     material = {
         "format": FORMAT,
         "blocks": [[block.code, block.info] for block in deck.blocks],
+        "settings": repr(deck.settings),
         "files": files,
         "runtime": runtime,
         "standins": sorted(standins.values()),

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 class CheckOptions:
     use_cache: bool = True
     jobs: int = 0  # 0: one per core
-    timeout: float = 300.0
+    timeout: float | None = None  # per block, from the command line; None: the deck's or 300 s
     memory_limit: int = 0
+    exitfirst: bool = False  # stop each deck at its first failure
 
     @property
     def job_count(self) -> int:
@@ -105,6 +106,7 @@ class Checker:
         env = kernel_env(jobs, self.cache_dir)
         options = RunOptions(
             timeout=self.options.timeout,
+            exitfirst=self.options.exitfirst,
             memory_limit=self.options.memory_limit,
             env=env,
             network=network_allowed() if _needs_network(decks, pending) else False,

@@ -76,9 +76,12 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=_positive,
-        default=300.0,
+        default=None,
         metavar="SECONDS",
-        help="time limit per block (default 300; a block's timeout= wins)",
+        help="time limit per block (default: the deck's timeout setting, else 300; a block's timeout= wins)",
+    )
+    parser.add_argument(
+        "-x", "--exitfirst", action="store_true", help="stop a deck at its first failure, the rest skipped"
     )
     parser.add_argument(
         "--memory-limit",
@@ -129,7 +132,13 @@ def _options(args: argparse.Namespace) -> CheckOptions:
     memory = args.memory_limit
     if memory is None:
         memory = default_memory_limit(jobs or CheckOptions().job_count)
-    return CheckOptions(use_cache=not args.no_cache, jobs=jobs, timeout=args.timeout, memory_limit=memory)
+    return CheckOptions(
+        use_cache=not args.no_cache,
+        jobs=jobs,
+        timeout=args.timeout,
+        memory_limit=memory,
+        exitfirst=args.exitfirst,
+    )
 
 
 def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], Console]:

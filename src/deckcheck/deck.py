@@ -29,6 +29,7 @@ class BlockOptions:
     timeout: float | None = None
     requires: tuple[str, ...] = ()
     alt: str | None = None  # the alt text of the block's figures
+    filterwarnings: tuple[str, ...] = ()  # pytest-style warning filters for this block
 
     @property
     def skip_execution(self) -> bool:
@@ -58,6 +59,7 @@ class Block:
     info: str  # the whole fence info string
     options: BlockOptions = field(default_factory=BlockOptions)
     end_line: int = 0  # 1-based line of the closing fence (or the last line)
+    session: bool = False  # a doctest session (`>>> ` prompts, expected output under them)
 
     @property
     def first_code_line(self) -> int:
@@ -95,6 +97,19 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class DeckSettings:
+    """How to run a deck's blocks, from its settings and its project's (see settings.py)."""
+
+    setup: str = ""  # code run before the first block, never shown
+    setup_origin: str = ""  # where setup was written, for its failure: "" (the deck) or "pyproject.toml:4"
+    setup_line: int = 1  # the deck line a setup failure is reported at
+    execute: bool = True
+    timeout: float | None = None  # seconds per block, unless the block or the command line says
+    requires: tuple[str, ...] = ()  # resources every block needs
+    filterwarnings: tuple[str, ...] = ()  # pytest-style warning filters for every block
+
+
+@dataclass(frozen=True)
 class Deck:
     path: Path  # as the user named it (or relative to the current folder)
     text: str
@@ -103,6 +118,8 @@ class Deck:
     blocks: tuple[Block, ...]
     images: tuple[ImageRef, ...]
     problems: tuple[Problem, ...] = ()
+    settings: DeckSettings = field(default_factory=DeckSettings)
+    settings_lines: tuple[int, int] = (0, 0)  # 1-based first and last line of a settings comment
 
     @property
     def folder(self) -> Path:

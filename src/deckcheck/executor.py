@@ -1,14 +1,20 @@
-"""Run a whole deck: one DeckSession, its blocks in file order, one DeckResult."""
+"""Run a whole deck: its syntax checked first, then one DeckSession, its blocks in file order.
+
+A failing block does not stop the deck (pytest's default): later failures say which one came
+first, since they may follow from it. With `exitfirst` (-x) the rest of the deck is skipped.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from .deck import Block, Deck
+from .deck import Block, Deck, Problem
 from .kernel_process import KernelError
 from .results import BlockResult, DeckResult, Failure
 from .session import DeckSession, RunOptions, failed, skipped
+from .syntax import syntax_failures
 
 __all__ = ["DeckRunner", "RunOptions"]
 
@@ -29,50 +35,94 @@ class DeckRunner:
     async def run(self, deck: Deck) -> DeckResult:
         started = time.monotonic()
         standins: tuple[str, ...] = ()
+        problems = deck.problems
         if not deck.runnable:
-            results = [skipped(block, "not run: the deck is invalid") for block in deck.blocks]
-        elif any(not block.options.skip_execution for block in deck.blocks):
-            results, standins = await self._run_in_kernel(deck)
+            results = self._skip_all(deck, "not run: the deck is invalid")
+        elif not deck.settings.execute:
+            results = self._skip_all(deck, "not run: execute is false in the deck's settings")
         else:
-            results = [skipped(block, "skip-execution") for block in deck.blocks]
+            results, standins, setup = await self._run(deck, syntax_failures(deck))
+            problems += setup
         return DeckResult(
             path=str(deck.path),
             blocks=tuple(results),
-            problems=deck.problems,
+            problems=problems,
             standins=standins,
             duration=time.monotonic() - started,
         )
 
-    async def _run_in_kernel(self, deck: Deck) -> tuple[list[BlockResult], tuple[str, ...]]:
+    def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
+        results = [skipped(block, reason) for block in deck.blocks]
+        for result in results:
+            self.progress(deck, result)
+        return results
+
+    async def _run(
+        self, deck: Deck, syntax: dict[int, Failure]
+    ) -> tuple[list[BlockResult], tuple[str, ...], tuple[Problem, ...]]:
+        runnable = [b for b in deck.blocks if not b.options.skip_execution and b.index not in syntax]
+        if not runnable:
+            return await self._run_blocks(deck, None, syntax), (), ()
         session = DeckSession(deck, self.options)
         try:
             await session.start()
         except KernelError as error:
-            return _no_kernel(deck, error, session), ()
+            return _no_kernel(deck, error, session), (), ()
         try:
-            results = await self._run_blocks(session)
+            problem = await self._setup(session)
+            if problem is not None:
+                results = self._skip_all(deck, f"not run: the deck's setup failed (line {problem.line})")
+                await session.close()
+                return results, (), (problem,)
+            results = await self._run_blocks(deck, session, syntax)
             standins = await session.standins_used()
         except BaseException:  # interrupted: nothing of the kernel may outlive this
             await session.close(kill=True)
             raise
         await session.close()
-        return results, standins
+        return results, standins, ()
 
-    async def _run_blocks(self, session: DeckSession) -> list[BlockResult]:
-        deck = session.deck
+    async def _setup(self, session: DeckSession) -> Problem | None:
+        settings = session.deck.settings
+        error = await session.setup()
+        if error is None:
+            return None
+        origin = f" (from {settings.setup_origin})" if settings.setup_origin else ""
+        return Problem(settings.setup_line, 1, f"setup failed{origin}: {error}")
+
+    async def _run_blocks(
+        self, deck: Deck, session: DeckSession | None, syntax: dict[int, Failure]
+    ) -> list[BlockResult]:
         results: list[BlockResult] = []
-        stopped: BlockResult | None = None
+        first: int | None = None  # the line of the deck's first failure
+        stopped = ""  # why the rest of the deck is not run
         for block in deck.blocks:
-            if stopped is not None:
-                result = skipped(block, f"not run: the block at line {stopped.line} failed")
+            if stopped:
+                result = skipped(block, stopped)
+            elif block.index in syntax:
+                result = failed(block, syntax[block.index])
+            elif session is None:
+                result = skipped(block, "skip-execution")
             else:
                 self.starting(deck, block)
                 result = await session.run(block)
-                if result.status == "failed":
-                    stopped = result
+            if result.status == "failed" and result.failure is not None:
+                if first is None:
+                    first = result.failure.line
+                else:
+                    result = replace(result, failure=replace(result.failure, after=first))
+                stopped = self._stop_reason(result, session)
             results.append(result)
             self.progress(deck, result)
         return results
+
+    def _stop_reason(self, result: BlockResult, session: DeckSession | None) -> str:
+        assert result.failure is not None
+        if self.options.exitfirst:
+            return f"not run: the block at line {result.line} failed (--exitfirst)"
+        if session is not None and not session.alive:
+            return f"not run: the kernel was lost at line {result.failure.line}"
+        return ""
 
 
 def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[BlockResult]:

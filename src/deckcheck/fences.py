@@ -13,9 +13,12 @@ import re
 from .deck import BlockOptions
 
 PYTHON_LANGUAGES = ("python", "py", "python3")
-KNOWN_KEYS = ("tags", "timeout", "requires", "alt")
+KNOWN_KEYS = ("tags", "timeout", "requires", "alt", "filterwarnings")
 KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output")
 KNOWN_RESOURCES = ("cuda", "mps", "network")
+SESSION_LANGUAGES = ("pycon",)  # a block only when it is a doctest session
+WARNING_ACTIONS = ("error", "ignore", "always", "default", "module", "once")
+PROMPT = ">>>"
 
 # key=value, where value is a [list], a "string", a 'string' or a bare word
 OPTION = re.compile(
@@ -37,6 +40,41 @@ def is_python(info: str) -> bool:
     return language(info) in PYTHON_LANGUAGES
 
 
+def is_session(code: str) -> bool:
+    """A doctest session: the first line that is not blank starts with a `>>> ` prompt."""
+    first = next((line.strip() for line in code.splitlines() if line.strip()), "")
+    return first == PROMPT or first.startswith(PROMPT + " ")
+
+
+def is_block(info: str, code: str) -> bool:
+    """Whether a fence is a block deckcheck runs: Python, or a `pycon` doctest session."""
+    return is_python(info) or (language(info) in SESSION_LANGUAGES and is_session(code))
+
+
+def check_warning_filter(text: str) -> None:
+    """pytest's -W syntax, action:message:category:module:lineno; OptionError says what is wrong."""
+    parts = text.split(":")
+    if len(parts) > 5:
+        raise OptionError(f"too many fields in warning filter {text!r} (action:message:category:module:line)")
+    action = parts[0].strip()
+    if action not in WARNING_ACTIONS:
+        known = ", ".join(WARNING_ACTIONS)
+        raise OptionError(f"unknown action {action!r} in warning filter {text!r} (known: {known})")
+    if len(parts) == 5 and parts[4].strip() and not parts[4].strip().isdigit():
+        raise OptionError(f"the line of warning filter {text!r} must be a number")
+
+
+def _filters(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        example = 'filterwarnings=["ignore::UserWarning"]'
+        raise OptionError(f"block option filterwarnings must be a list of strings, like {example}")
+    for text in value:
+        check_warning_filter(text)
+    return tuple(value)
+
+
 def _value(text: str) -> object:
     try:
         return json.loads(text)
@@ -52,6 +90,11 @@ def _suggest(word: str, known: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"{hint}known: {', '.join(known)}"
+
+
+def resource_names(key: str, value: object) -> tuple[str, ...]:
+    """A requires= list (a fence option or a deck setting), each name a known resource."""
+    return _names(key, value, KNOWN_RESOURCES, "resource")
 
 
 def _names(key: str, value: object, known: tuple[str, ...], what: str) -> tuple[str, ...]:
@@ -104,8 +147,7 @@ def parse_options(info: str) -> BlockOptions:
     return BlockOptions(
         tags=_names("tags", found["tags"], KNOWN_TAGS, "tag") if "tags" in found else (),
         timeout=_timeout(found["timeout"]) if "timeout" in found else None,
-        requires=_names("requires", found["requires"], KNOWN_RESOURCES, "resource")
-        if "requires" in found
-        else (),
+        requires=resource_names("requires", found["requires"]) if "requires" in found else (),
         alt=_alt(found["alt"]) if "alt" in found else None,
+        filterwarnings=_filters(found["filterwarnings"]) if "filterwarnings" in found else (),
     )

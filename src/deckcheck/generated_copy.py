@@ -64,7 +64,9 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
         asset = Asset(asset_name(data, image.src), data)
         assets[asset.name] = asset
         lines[image.line - 1] = _replace_src(lines[image.line - 1], image.src, asset.name)
-    replacements: dict[int, list[str]] = {}
+    first, last = deck.settings_lines
+    # the settings comment would otherwise become a speaker note
+    replacements: dict[int, list[str]] = {index: [newline] for index in range(first - 1, last) if first}
     results = {block.index: block for block in result.blocks}
     for block in deck.blocks:
         replacements.update(_block_edits(block, lines, results.get(block.index), assets, newline))

@@ -133,11 +133,15 @@ def figure_alt(figure: Any) -> str:
     return "; ".join(parts)
 
 
-class _PyplotShow(importlib.abc.MetaPathFinder):
-    """When matplotlib.pyplot is imported, its show() becomes show_figures()."""
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls `then(module)` once the module `name` has been imported (by the deck's code)."""
+
+    def __init__(self, name: str, then: Any) -> None:
+        self.name = name
+        self.then = then
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        if name != "matplotlib.pyplot":
+        if name != self.name:
             return None
         spec = next(
             (found for finder in sys.meta_path if finder is not self and hasattr(finder, "find_spec")
@@ -150,10 +154,29 @@ class _PyplotShow(importlib.abc.MetaPathFinder):
 
         def exec_module(module: Any) -> None:
             execute(module)
-            module.show = show_figures
+            self.then(module)
 
         spec.loader.exec_module = exec_module
         return spec
+
+
+def after_import(name: str, then: Any) -> None:
+    """Run `then(module)` on the module now if it is imported already (the fork server
+    imports the heavy libraries ahead of time), else when the deck imports it."""
+    if name in sys.modules:
+        then(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, then))
+
+
+def _use_show_figures(pyplot: Any) -> None:
+    pyplot.show = show_figures
+
+
+def _serve_datasets_from_cache(datasets: Any) -> None:
+    from deckcheck import offline_data
+
+    offline_data.patch(datasets, set(_standins))
 
 
 def _log_cell_files(shell: Any, log: Any) -> None:
@@ -228,10 +251,8 @@ def _prepare(shell: Any) -> None:
     shell.events.register("pre_run_cell", cap.reset)
     shell.events.register("post_run_cell", show_figures)
     shell.events.register("post_run_cell", cap.report)
-    if "matplotlib.pyplot" in sys.modules:  # imported ahead of time by the fork server
-        sys.modules["matplotlib.pyplot"].show = show_figures
-    else:
-        sys.meta_path.insert(0, _PyplotShow())
+    after_import("matplotlib.pyplot", _use_show_figures)
+    after_import("torchvision.datasets", _serve_datasets_from_cache)
     crash_log = os.environ.get(env_names.CRASH_LOG)
     if crash_log:
         log = Path(crash_log).open("a", buffering=1)  # noqa: SIM115 - open for the kernel's life

@@ -17,7 +17,7 @@ from nbclient.exceptions import DeadKernelError
 from .jupyter_internals import bounded_client_class, client_tasks, poll_for_reply_task
 from .kernel_process import KernelError, KernelProcess
 
-IN_KERNEL = "__import__('deckcheck.in_kernel', fromlist=['_'])"
+IN_KERNEL = "deckcheck.in_kernel"
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,9 @@ class KernelClient:
         parsed = await self.call("last_error")
         return parsed if isinstance(parsed, dict) else None
 
-    async def call(self, function: str) -> Any:
-        """The JSON that deckcheck.in_kernel.FUNCTION() returns, or None."""
-        value = await self.evaluate(f"{IN_KERNEL}.{function}()")
+    async def call(self, function: str, module: str = IN_KERNEL) -> Any:
+        """The JSON that MODULE.FUNCTION() returns in the kernel, or None."""
+        value = await self.evaluate(f"__import__({module!r}, fromlist=['_']).{function}()")
         try:
             return json.loads(value) if value else None
         except ValueError:
@@ -117,7 +117,8 @@ class KernelClient:
     def ask_to_exit(self) -> None:
         """Ask the kernel to run its exit handlers and leave; it sends no reply."""
         if self.client.kc is not None and self.alive:
-            self.client.kc.execute(f"{IN_KERNEL}.exit_now()", silent=True, store_history=False)
+            code = f"__import__({IN_KERNEL!r}, fromlist=['_']).exit_now()"
+            self.client.kc.execute(code, silent=True, store_history=False)
 
     async def close(self) -> None:
         """Stop nbclient's pollers for this kernel, then its channels."""

@@ -12,9 +12,12 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .deck import Block, Deck, ImageRef, Problem, Slide, source_lines
-from .fences import OptionError, is_python, parse_options
+from .deck import Block, Deck, DeckSettings, ImageRef, Problem, Slide, source_lines
+from .fences import OptionError, is_block, is_session, parse_options
 from .marp_markdown import heading_levels, insert_heading_rulers, marp_parser
+from .settings import DECK_KEYS, ProjectSettings, check_values, merged, project_settings, yaml_key_lines
+
+SETTINGS_KEY = "deckcheck"
 
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
 HTML_IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
@@ -26,28 +29,30 @@ def _markdown() -> MarkdownIt:
 
 
 def read_deck(path: Path) -> Deck:
-    """Read and parse a deck; a file that cannot be read becomes a deck with one problem."""
+    """Read and parse a deck, with the settings of its project (a UsageError when those are
+    wrong); a file that cannot be read becomes a deck with one problem."""
+    project = project_settings(path.parent)
     try:
         data = path.read_bytes()
     except OSError as error:
         reason = error.strerror or str(error)
         return _broken(path, "", Problem(1, 1, f"cannot read {path}: {reason}"))
-    return parse_deck(path, data)
+    return parse_deck(path, data, project)
 
 
-def parse_deck(path: Path, data: bytes) -> Deck:
+def parse_deck(path: Path, data: bytes, project: ProjectSettings | None = None) -> Deck:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         byte = data[error.start : error.start + 1].hex()
         text = data.decode("utf-8", errors="replace")
-        deck = parse_text(path, text)
+        deck = parse_text(path, text, project)
         problem = Problem(
             line, deck.slide_at(line), f"not UTF-8: invalid byte 0x{byte} (save the file as UTF-8)"
         )
         return _broken(path, text, problem, deck)
-    return parse_text(path, text)
+    return parse_text(path, text, project)
 
 
 def _broken(path: Path, text: str, problem: Problem, deck: Deck | None = None) -> Deck:
@@ -62,17 +67,21 @@ def _broken(path: Path, text: str, problem: Problem, deck: Deck | None = None) -
     )
 
 
-def parse_text(path: Path, text: str) -> Deck:
+def parse_text(path: Path, text: str, project: ProjectSettings | None = None) -> Deck:
     tokens = _markdown().parse(text)
     front_text, front_start = _front_matter_text(text, tokens)
     tokens = insert_heading_rulers(tokens, heading_levels(front_text, tokens))
     slides = _slides(tokens, len(source_lines(text)))
     front_matter, problems = _read_front_matter(front_text, front_start)
+    settings, settings_lines, settings_problems = _settings(
+        front_matter, front_text, front_start, tokens, project or ProjectSettings()
+    )
+    problems.extend(settings_problems)
     blocks: list[Block] = []
     images: list[ImageRef] = []
     lines = source_lines(text)
     for slide, token in _tokens_with_slides(tokens):
-        if token.type == "fence" and is_python(token.info):
+        if token.type == "fence" and is_block(token.info, token.content):
             block, problem = _block(len(blocks), slide, token)
             blocks.append(block)
             problems.extend([problem] if problem else [])
@@ -89,7 +98,60 @@ def parse_text(path: Path, text: str) -> Deck:
         blocks=tuple(blocks),
         images=tuple(images),
         problems=tuple(problems),
+        settings=settings,
+        settings_lines=settings_lines,
     )
+
+
+def _settings(
+    front_matter: dict,
+    front_text: str | None,
+    front_start: int,
+    tokens: list[Token],
+    project: ProjectSettings,
+) -> tuple[DeckSettings, tuple[int, int], list[Problem]]:
+    """The deck's settings over its project's: from the front matter's `deckcheck:` key, or
+    from a comment on the first slide that holds one (for decks without front matter)."""
+    found: list[tuple[object, dict[str, int], int, tuple[int, int]]] = []
+    if SETTINGS_KEY in front_matter and front_text is not None:
+        keys = yaml_key_lines(front_text, (SETTINGS_KEY,))
+        line = front_start + yaml_key_lines(front_text, ()).get(SETTINGS_KEY, 0)
+        found.append(
+            (front_matter[SETTINGS_KEY], {k: front_start + v for k, v in keys.items()}, line, (0, 0))
+        )
+    for comment in _first_slide_comments(tokens):
+        inner = comment.markup[comment.markup.find("<!--") + 4 : comment.markup.rfind("-->")]
+        first = (comment.map or [0])[0] + 1
+        try:
+            data = yaml.safe_load(inner)
+        except (yaml.YAMLError, RecursionError):
+            continue
+        if isinstance(data, dict) and SETTINGS_KEY in data:
+            keys = {k: first + v for k, v in yaml_key_lines(inner, (SETTINGS_KEY,)).items()}
+            span = (first, (comment.map or [0, 1])[1])
+            found.append(
+                (data[SETTINGS_KEY], keys, first + yaml_key_lines(inner, ()).get(SETTINGS_KEY, 0), span)
+            )
+    if not found:
+        return merged({}, 1, project), (0, 0), []
+    mapping, keys, line, span = found[0]
+    values, errors = check_values(mapping, DECK_KEYS, keys, line)
+    problems = [Problem(where, 1, message) for where, message in errors]
+    problems += [
+        Problem(other[2], 1, f"deck settings given twice: here and at line {line}; keep one")
+        for other in found[1:]
+    ]
+    return merged(values, keys.get("setup", line), project), span, problems
+
+
+def _first_slide_comments(tokens: list[Token]) -> list[Token]:
+    comments = []
+    for token in tokens:
+        if _is_ruler(token):
+            break
+        if token.type == "marpit_comment":
+            comments.append(token)
+    return comments
 
 
 def _front_matter_text(text: str, tokens: list[Token]) -> tuple[str | None, int]:
@@ -165,6 +227,7 @@ def _block(index: int, slide: int, token: Token) -> tuple[Block, Problem | None]
         info=token.info,
         options=options,
         end_line=end,
+        session=is_session(token.content),
     )
     return block, problem
 

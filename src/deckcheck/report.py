@@ -24,13 +24,25 @@ def failure_report(deck: Deck, result: BlockResult) -> str:
     """The failure's `PATH:LINE: slide N: SUMMARY` line, its excerpt, trimmed traceback, output."""
     failure = result.failure
     assert failure is not None
-    parts = [f"{location(str(deck.path), failure.line, failure.slide)} {failure.summary}"]
+    parts = [f"{location(str(deck.path), failure.line, failure.slide)} {failure_summary(failure)}"]
     parts.append(_excerpt(deck, result, failure))
+    if failure.details:
+        parts.append(_indented(failure.details))
     if failure.frames:
         parts.append(_traceback(failure))
     if result.output.strip():
         parts.append(_output(result.output))
     return "\n".join(part for part in parts if part)
+
+
+def failure_summary(failure: Failure) -> str:
+    """The summary, and when an earlier block of the deck failed, which one (this may follow)."""
+    after = f" (after the failure at line {failure.after})" if failure.after else ""
+    return failure.summary + after
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"  {line}" if line else "" for line in text.rstrip("\n").splitlines())
 
 
 def _excerpt(deck: Deck, result: BlockResult, failure: Failure) -> str:

@@ -35,6 +35,8 @@ class Failure:
     slide: int
     summary: str  # starts with what went wrong: `ValueError: ...`, `timeout after 5 s`
     frames: tuple[Frame, ...] = ()
+    details: str = ""  # more to show under the excerpt: a doctest's expected and actual output
+    after: int | None = None  # the line of the deck's first failure, when this one came later
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import env_names
 from .deck import Block, Deck
-from .failures import FailureReader
+from .failures import FailureReader, one_line
 from .kernel_client import CellRun, KernelClient, error_output
 from .kernel_process import KernelError, KernelProcess
 from .results import BlockResult, Failure, Figure
@@ -26,6 +26,8 @@ from .text import clean
 
 __all__ = ["DeckSession", "KernelError", "RunOptions"]
 
+DEFAULT_TIMEOUT = 300.0  # seconds per block when nothing else says
+SESSIONS = "deckcheck.doctest_sessions"
 RESOURCE_PROBES = {
     "cuda": "__import__('torch').cuda.is_available()",
     "mps": "__import__('torch').backends.mps.is_available()",
@@ -34,7 +36,8 @@ RESOURCE_PROBES = {
 
 @dataclass(frozen=True)
 class RunOptions:
-    timeout: float = 300.0  # seconds per block, unless the block says otherwise
+    timeout: float | None = None  # seconds per block (the command line's); a block's timeout= wins
+    exitfirst: bool = False  # stop a deck at its first failure (-x)
     interrupt_grace: float = 3.0  # after an interrupt, how long before the kernel is killed
     memory_limit: int = 0  # bytes per kernel; 0 for none
     output_limit: int = 200_000  # characters of printed output kept per block
@@ -68,21 +71,44 @@ class DeckSession:
             await self.close(kill=True)
             raise
 
+    def time_limit(self, block: Block) -> float:
+        """The block's own timeout=, else the command line's, else the deck's, else 300 s."""
+        return block.options.timeout or self.options.timeout or self.deck.settings.timeout or DEFAULT_TIMEOUT
+
+    async def setup(self) -> str | None:
+        """Run the deck's setup code; None when it worked, else what went wrong, in one line."""
+        code = self.deck.settings.setup
+        if not code.strip():
+            return None
+        run = await self.client.run_cell(code, self.options.timeout or DEFAULT_TIMEOUT)
+        if run.state != "done":
+            return "timed out" if run.state == "timeout" else f"kernel died ({self.kernel.exit_reason()})"
+        error = error_output(run.outputs)
+        return (
+            None if error is None else one_line(f"{error.get('ename', 'Error')}: {error.get('evalue', '')}")
+        )
+
     async def run(self, block: Block) -> BlockResult:
         """Run one block in the kernel's shared namespace and say how it went."""
         if block.options.skip_execution:
             return skipped(block, "skip-execution")
         if not self.alive:
             return skipped(block, "not run: the kernel is gone")
-        missing = [resource for resource in block.options.requires if not await self._has(resource)]
+        needed = dict.fromkeys((*self.deck.settings.requires, *block.options.requires))
+        missing = [resource for resource in needed if not await self._has(resource)]
         if missing:
             return skipped(block, f"requires {', '.join(missing)}, not available here")
         started = time.monotonic()
-        limit = block.options.timeout or self.options.timeout
-        run = await self.client.run_cell(block.code, limit)
+        limit = self.time_limit(block)
+        code = block.code
+        if block.session:
+            code = f"__import__({SESSIONS!r}, fromlist=['_']).run({block.code!r}, {str(self.deck.path)!r})"
+        run = await self.client.run_cell(code, limit)
         self.reader.remember(run.execution_count, block)
         output, figures = _outputs(run.outputs, block)
         failure = self._failure(block, run, limit)
+        if failure is None and block.session and run.state == "done":
+            failure = self._session_failure(block, await self.client.call("last_result", SESSIONS))
         duration = time.monotonic() - started
         if failure is not None:
             return failed(block, failure, output=output, figures=figures, duration=duration)
@@ -100,6 +126,25 @@ class DeckSession:
             expected = "expected an exception: the block raised none"
             return Failure(block.first_code_line, block.slide, expected) if error is None else None
         return None if error is None else self.reader.error(block, error, run.error)
+
+    def _session_failure(self, block: Block, problems: object) -> Failure | None:
+        """The first example of a session that went wrong, at its `>>> ` line."""
+        if not isinstance(problems, list) or not problems:
+            return None
+        first = problems[0]
+        line = block.deck_line(int(first.get("line", 0)) + 1)
+        more = len(problems) - 1
+        tail = (
+            f"\n(and {more} more example{'s' if more > 1 else ''} of this session went wrong)" if more else ""
+        )
+        if first.get("kind") == "differs":
+            details = (
+                f"Expected:\n{_indent(first.get('want', ''))}\nGot:\n{_indent(first.get('got', ''))}{tail}"
+            )
+            return Failure(line, block.slide, "output differs", details=details)
+        summary = one_line(f"{first.get('type', 'Error')}: {first.get('message', '')}")
+        details = f"Expected:\n{_indent(first.get('want', ''))}{tail}" if first.get("want") else tail.strip()
+        return Failure(line, block.slide, summary, details=details)
 
     def _crash_log(self) -> str:
         try:
@@ -139,6 +184,11 @@ class DeckSession:
         await self.close(kill=kind is not None)
 
 
+def _indent(text: str) -> str:
+    lines = text.rstrip("\n").splitlines() or ["(nothing)"]
+    return "\n".join(f"    {line}" for line in lines)
+
+
 def _kernel_env(options: RunOptions) -> dict[str, str]:
     env = dict(options.env)
     if options.memory_limit:
@@ -169,6 +219,8 @@ def _outputs(outputs: tuple[dict, ...], block: Block) -> tuple[str, tuple[Figure
                     figures.append(_figure(data, out.get("metadata", {}), block, len(figures)))
             elif "text/plain" in data:
                 text.append(str(data["text/plain"]) + "\n")
+        elif kind == "error" and block.options.raises_exception:
+            text.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}\n")  # the error is the point
     return clean("".join(text)), tuple(figures)
 
 

@@ -201,11 +201,23 @@ def test_an_overflowing_slide_is_a_warning_or_with_strict_an_error(tmp_path: Pat
     decks = tmp_path / "decks"
     decks.mkdir()
     words = "word " * 500
-    (decks / "long.md").write_text(f"---\ntheme: deckcheck\n---\n\n# Fine\n\n---\n\n## Too much\n\n{words}\n")
+    hidden = "\n".join(f"h{i} = {i}" for i in range(20))
+    shown = "\n".join(f"s{i} = {i}" for i in range(14))
+    wide = "x = " + " + ".join(["1"] * 60)
+    (decks / "long.md").write_text(
+        f"---\ntheme: deckcheck\n---\n\n# Fine\n\n---\n\n## Too much\n\n{words}\n\n---\n\n"
+        f'## Too long\n\n```python tags=["remove-cell"]\n{hidden}\n```\n\n```python\n{shown}\n```\n\n---\n\n'
+        f"## Too wide\n\n```python\n{wide}\n```\n"
+    )
     site, cache = tmp_path / "site", tmp_path / "cache"
     run = build(decks, site, cache, "--formats", "html")
     assert run.returncode == 0
     assert f"{decks / 'long.md'}:9: slide 2: content overflows the slide" in run.lines
+    assert f"{decks / 'long.md'}:40: slide 3: 14 lines of code shown" in run.lines  # not the hidden block
+    assert sum(": 14 lines of code shown" in line or "lines of code shown" in line for line in run.lines) == 1
+    assert any(
+        line.startswith(f"{decks / 'long.md'}:") and "slide 4: code shrunk to" in line for line in run.lines
+    )
     strict = build(decks, tmp_path / "strict-site", cache, "--formats", "html", "--strict")
     assert strict.returncode == 1
     assert not (tmp_path / "strict-site" / "long.html").exists()

@@ -228,3 +228,78 @@ def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path, monkeypatch
     assert code == 0 and (root / RESNET_FILE).is_file()
     listed = json.loads((root / "standins.json").read_text())["standins"]
     assert listed == [{"name": "ResNet-18 weights", "files": [RESNET_FILE]}]
+
+
+STANDIN_DECK = """---
+marp: true
+theme: deckcheck
+title: On stand-ins
+---
+
+# On stand-ins
+
+---
+
+## Prose only
+
+No code here.
+
+---
+
+## Loading
+
+```python
+import os
+from pathlib import Path
+from torchvision import datasets, models
+home = Path(os.environ["TORCH_HOME"])
+digits = datasets.MNIST(root=home / "datasets", download=True)
+```
+
+---
+
+## Using what was loaded
+
+```python
+first_label = int(digits.targets[0])
+```
+
+---
+
+## Unrelated code
+
+```python
+digits_in_a_word = len("digits")
+```
+
+---
+
+## Weights
+
+```python
+net = models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+```
+"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium (make installs it)")
+def test_slides_whose_code_rests_on_standins_say_so_in_html_and_pdf(cache, tmp_path):
+    from helpers import ROOT, deckcheck
+    from pypdf import PdfReader
+
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "standins.md").write_text(STANDIN_DECK)
+    (tmp_path / "decks" / "plain.md").write_text("---\nmarp: true\n---\n\n# Plain\n\n```python\nx = 1\n```\n")
+    run = deckcheck("build", str(tmp_path / "decks"), "--site", str(tmp_path / "site"), "--formats", "html,pdf",
+                    cwd=ROOT, cache=tmp_path / "cache", timeout=300, TORCH_HOME=str(cache["root"]))  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    pages = [page.extract_text() for page in PdfReader(tmp_path / "site" / "standins.pdf").pages]
+    noted = [number for number, text in enumerate(pages, 1) if "Ran on a stand-in for" in text]
+    assert noted == [3, 4, 6]  # loading, using what was loaded, the weights; not prose or unrelated code
+    assert "MNIST" in pages[2] and "ResNet-18 weights" in pages[5]
+    html = (tmp_path / "site" / "standins.html").read_text()
+    assert html.count('<p class="standin-note">') == 3
+    assert "standin-note" not in (tmp_path / "site" / "plain.html").read_text().split("</style>")[-1]
+    assert "1 block ran and passed on CPU" in "".join(
+        PdfReader(tmp_path / "site" / "plain.pdf").pages[0].extract_text()
+    )

@@ -14,6 +14,7 @@ from .formats import FORMATS, ProduceJob
 from .generated_copy import GeneratedDeck, RenderError, generated_copy
 from .manifest import SiteEntry
 from .marp import MarpError, browser_path, project_root, render_folder
+from .overflow import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
 from .publish import Site
 from .report import location
 from .results import DeckResult
@@ -151,7 +152,7 @@ class Builder:
                 outcome.withheld.append((str(deck.path), f"no {', '.join(missing)} was written"))
             else:
                 rendered.append((deck, result, generated))
-        return self._check_overflow(staged, rendered, outcome)
+        return self._check_overflow(staged, self._check_line_limit(rendered, outcome), outcome)
 
     def _render_marp(
         self, root: Path, staged: Path, ready: list[tuple[Deck, DeckResult, GeneratedDeck]]
@@ -172,6 +173,25 @@ class Builder:
             if row.produce is not None:
                 target = staged / row.file_name(generated.stem)
                 row.produce(ProduceJob(deck, result, generated, staged, target))
+
+    def _check_line_limit(
+        self, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
+    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+        """Shown blocks longer than a slide read from the back row can hold."""
+        kept = []
+        kind = "error" if self.options.strict else "warning"
+        for deck, result, generated in rendered:
+            long = long_blocks(deck)
+            for block, lines in long:
+                where = location(str(deck.path), block.line, block.slide)
+                self.say(f"{where} {lines} lines of code shown\n  {kind}: {LONG_BLOCK_ADVICE}")
+            if long and self.options.strict:
+                outcome.withheld.append(
+                    (str(deck.path), f"{len(long)} block(s) longer than {MAX_SHOWN_LINES} lines")
+                )
+            else:
+                kept.append((deck, result, generated))
+        return kept
 
     def _check_overflow(
         self, staged: Path, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome

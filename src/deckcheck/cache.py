@@ -22,7 +22,7 @@ from .deck import Deck
 from .parser import image_path
 from .results import DeckResult
 
-FORMAT = 2  # of the cached results; a change here invalidates every entry
+FORMAT = 3  # of the cached results; a change here invalidates every entry
 IMPORT_LINE = re.compile(  # an import line, after a `>>> ` prompt or a magic such as `%time ` if any
     r"^[ \t]*(?:(?:>>>|\.\.\.)[ \t]+)?(?:%%?\w+[ \t]+)?"
     r"(?:from[ \t]+(\.*[\w.]*)[ \t]+import\b|import[ \t]+([\w., \t]+))",

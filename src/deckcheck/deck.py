@@ -120,6 +120,7 @@ class Deck:
     problems: tuple[Problem, ...] = ()
     settings: DeckSettings = field(default_factory=DeckSettings)
     settings_lines: tuple[int, int] = (0, 0)  # 1-based first and last line of a settings comment
+    front_matter_end: int = 0  # 1-based line that closes the front matter (0: none)
 
     @property
     def folder(self) -> Path:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from .deck import Block, Deck, Problem
 from .kernel_process import KernelError
 from .results import BlockResult, DeckResult, Failure
 from .session import DeckSession, RunOptions, failed, skipped
+from .standin_flow import spread
 from .syntax import syntax_failures
 
 __all__ = ["DeckRunner", "RunOptions"]
@@ -34,21 +35,23 @@ class DeckRunner:
 
     async def run(self, deck: Deck) -> DeckResult:
         started = time.monotonic()
-        standins: tuple[str, ...] = ()
+        outcome = _Outcome()
         problems = deck.problems
         if not deck.runnable:
             results = self._skip_all(deck, "not run: the deck is invalid")
         elif not deck.settings.execute:
             results = self._skip_all(deck, "not run: execute is false in the deck's settings")
         else:
-            results, standins, setup = await self._run(deck, syntax_failures(deck))
+            results, outcome, setup = await self._run(deck, syntax_failures(deck))
             problems += setup
+        carried = spread(deck, outcome.opened)
         return DeckResult(
             path=str(deck.path),
-            blocks=tuple(results),
+            blocks=tuple(replace(result, standins=carried.get(result.index, ())) for result in results),
             problems=problems,
-            standins=standins,
+            standins=tuple(sorted({name for names in outcome.opened.values() for name in names})),
             duration=time.monotonic() - started,
+            device=outcome.device,
         )
 
     def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
@@ -59,28 +62,28 @@ class DeckRunner:
 
     async def _run(
         self, deck: Deck, syntax: dict[int, Failure]
-    ) -> tuple[list[BlockResult], tuple[str, ...], tuple[Problem, ...]]:
+    ) -> tuple[list[BlockResult], _Outcome, tuple[Problem, ...]]:
         runnable = [b for b in deck.blocks if not b.options.skip_execution and b.index not in syntax]
         if not runnable:
-            return await self._run_blocks(deck, None, syntax), (), ()
+            return await self._run_blocks(deck, None, syntax), _Outcome(), ()
         session = DeckSession(deck, self.options)
         try:
             await session.start()
         except KernelError as error:
-            return _no_kernel(deck, error, session), (), ()
+            return _no_kernel(deck, error, session), _Outcome(), ()
         try:
             problem = await self._setup(session)
             if problem is not None:
                 results = self._skip_all(deck, f"not run: the deck's setup failed (line {problem.line})")
                 await session.close()
-                return results, (), (problem,)
+                return results, _Outcome(), (problem,)
             results = await self._run_blocks(deck, session, syntax)
-            standins = await session.standins_used()
+            outcome = _Outcome(await session.standins_opened(), await session.device())
         except BaseException:  # interrupted: nothing of the kernel may outlive this
             await session.close(kill=True)
             raise
         await session.close()
-        return results, standins, ()
+        return results, outcome, ()
 
     async def _setup(self, session: DeckSession) -> Problem | None:
         settings = session.deck.settings
@@ -123,6 +126,14 @@ class DeckRunner:
         if session is not None and not session.alive:
             return f"not run: the kernel was lost at line {result.failure.line}"
         return ""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What a deck's kernel knew at the end: which blocks opened stand-ins, the device."""
+
+    opened: dict[int, set[str]] = field(default_factory=dict)
+    device: str = ""
 
 
 def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[BlockResult]:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from .deck import Block, Deck, source_lines_with_ends
 from .fences import language
+from .labels import footer_directive, standin_note
 from .parser import image_path, parse_text
 from .results import BlockResult, DeckResult
 from .text import shorten
@@ -70,11 +71,32 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
     results = {block.index: block for block in result.blocks}
     for block in deck.blocks:
         replacements.update(_block_edits(block, lines, results.get(block.index), assets, newline))
-    markdown = "".join(line for i, original in enumerate(lines) for line in replacements.get(i, [original]))
+    added: dict[int, list[str]] = {}  # line index → generated lines to put after it
+    added.setdefault(deck.front_matter_end - 1, []).append(_with_newline(footer_directive(result), newline))
+    for block, note in _standin_notes(deck, results):
+        added.setdefault(block.end_line - 1, []).extend([newline, note + newline])
+    markdown = "".join(
+        [*added.get(-1, []), *(text for i, original in enumerate(lines)
+                               for text in [*replacements.get(i, [original]), *added.get(i, [])])]
+    )  # fmt: skip
     slides = len(parse_text(deck.path, markdown).slides)
     if slides != len(deck.slides):
         raise RenderError(f"the rendered copy has {slides} slides instead of {len(deck.slides)}")
     return GeneratedDeck(stem, markdown, tuple(assets.values()), slides)
+
+
+def _standin_notes(deck: Deck, results: dict[int, BlockResult]) -> list[tuple[Block, str]]:
+    """For each slide with shown code or output that rests on stand-ins: its last such block,
+    and the note to put after it."""
+    by_slide: dict[int, list[Block]] = {}
+    for block in deck.blocks:
+        result = results.get(block.index)
+        shown = not block.options.remove_cell or block.options.show_output
+        if result is not None and result.standins and shown:
+            by_slide.setdefault(block.slide, []).append(block)
+    return [
+        (blocks[-1], standin_note([results[block.index] for block in blocks])) for blocks in by_slide.values()
+    ]
 
 
 def _replace_src(line: str, src: str, new: str) -> str:

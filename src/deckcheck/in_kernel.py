@@ -25,7 +25,8 @@ from deckcheck.jupyter_internals import cell_numbers, run_exit_handlers
 FIGURE_DPI = 150
 
 _standins: dict[str, str] = {}
-_standins_used: set[str] = set()
+_standins_used: dict[str, set[int]] = {}  # stand-in name → the cells (execution counts) that opened it
+_opened_now: set[str] = set()  # stand-ins opened by the cell that is running
 
 
 def _limit_memory() -> None:
@@ -47,16 +48,39 @@ def _watch_standins() -> None:
     names = tuple({os.path.basename(path) for path in _standins})
 
     def audit(event: str, args: tuple) -> None:
-        if event == "open" and isinstance(args[0], str) and args[0].endswith(names):
-            name = _standins.get(os.path.realpath(args[0]))
+        if event != "open" or isinstance(args[0], int):
+            return
+        path = os.fsdecode(args[0]) if isinstance(args[0], str | bytes | os.PathLike) else ""
+        if path.endswith(names):
+            name = _standins.get(os.path.realpath(path))
             if name:
-                _standins_used.add(name)
+                _opened_now.add(name)
 
     sys.addaudithook(audit)
 
 
+def _credit_standins(result: Any) -> None:
+    """After a cell: the stand-ins it opened belong to its execution count."""
+    count = getattr(result, "execution_count", None)
+    for name in _opened_now:
+        _standins_used.setdefault(name, set()).add(int(count or 0))
+    _opened_now.clear()
+
+
 def standins_used() -> str:
-    return json.dumps(sorted(_standins_used))
+    """{stand-in name: [the execution counts of the cells that opened its files]}."""
+    return json.dumps({name: sorted(cells) for name, cells in sorted(_standins_used.items())})
+
+
+def device() -> str:
+    """What the deck's torch computes on ("CPU", "CUDA", "MPS"), without importing torch."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return json.dumps("")
+    if torch.cuda.is_available():
+        return json.dumps("CUDA")
+    mps = getattr(torch.backends, "mps", None)
+    return json.dumps("MPS" if mps is not None and mps.is_available() else "CPU")
 
 
 class _OutputCap:
@@ -249,6 +273,7 @@ def _prepare(shell: Any) -> None:
     cap.wrap(sys.stdout)
     cap.wrap(sys.stderr)
     shell.events.register("pre_run_cell", cap.reset)
+    shell.events.register("post_run_cell", _credit_standins)
     shell.events.register("post_run_cell", show_figures)
     shell.events.register("post_run_cell", cap.report)
     after_import("matplotlib.pyplot", _use_show_figures)

@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .deck import Block, Deck
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -22,7 +24,22 @@ _SCRIPT = resources.files("deckcheck") / "assets" / "measure_overflow.js"
 # Playwright runs the text as a function only if it starts like one: drop the leading comments.
 MEASURE = "\n".join(line for line in _SCRIPT.read_text("utf-8").splitlines() if not line.startswith("//"))
 TOLERANCE_PX = 2
-MIN_CODE_SCALE = 0.75  # below this, code shrunk to fit is too small to read from the back
+MIN_CODE_SCALE = 0.99  # the theme's code size is the smallest readable from the back: no shrinking
+MAX_SHOWN_LINES = 12  # of code in a shown block, at the theme's 24 px
+LONG_BLOCK_ADVICE = (
+    f"at most {MAX_SHOWN_LINES} lines are readable from the back row: split the slide, or hide "
+    'set-up and plotting code in a tags=["remove-cell"] block'
+)
+
+
+def long_blocks(deck: Deck) -> list[tuple[Block, int]]:
+    """The blocks shown on a slide with more than MAX_SHOWN_LINES lines of code."""
+    found = []
+    for block in deck.blocks:
+        lines = len(block.code.rstrip("\n").splitlines())
+        if not block.options.remove_cell and lines > MAX_SHOWN_LINES:
+            found.append((block, lines))
+    return found
 
 
 @contextmanager

@@ -100,6 +100,9 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
         problems=tuple(problems),
         settings=settings,
         settings_lines=settings_lines,
+        front_matter_end=tokens[0].map[1]
+        if tokens and tokens[0].type == "front_matter" and tokens[0].map
+        else 0,
     )
 
 

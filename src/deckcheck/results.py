@@ -50,6 +50,7 @@ class BlockResult:
     output: str = ""  # printed output, bounded and cleaned
     figures: tuple[Figure, ...] = ()  # kept for show-output blocks
     duration: float = 0.0
+    standins: tuple[str, ...] = ()  # stand-in data sets its result rests on (see standin_flow)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class DeckResult:
     blocks: tuple[BlockResult, ...]
     problems: tuple[Problem, ...] = ()
     standins: tuple[str, ...] = ()  # stand-in data sets the deck's code opened
+    device: str = ""  # what torch computed on: "CPU", "CUDA", "MPS" ("" without torch)
     cached: bool = False
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
@@ -82,6 +84,7 @@ class DeckResult:
             standins=tuple(data.get("standins", ())),
             cached=bool(data.get("cached", False)),
             duration=float(data.get("duration", 0.0)),
+            device=str(data.get("device", "")),
             versions=dict(data.get("versions", {})),
         )
 
@@ -92,4 +95,5 @@ def _block_from_dict(data: dict) -> BlockResult:
         frames = tuple(Frame(**frame) for frame in failure.get("frames", ()))
         failure = Failure(**{**failure, "frames": frames})
     figures = tuple(Figure(**figure) for figure in data.get("figures", ()))
-    return BlockResult(**{**data, "failure": failure, "figures": figures})
+    standins = tuple(data.get("standins", ()))
+    return BlockResult(**{**data, "failure": failure, "figures": figures, "standins": standins})

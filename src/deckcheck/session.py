@@ -161,10 +161,20 @@ class DeckSession:
                 self.resources[resource] = found == "True"
         return self.resources[resource]
 
-    async def standins_used(self) -> tuple[str, ...]:
-        """The stand-in data sets the deck's code has opened so far."""
+    async def standins_opened(self) -> dict[int, set[str]]:
+        """Block index → the stand-in data sets whose files the block's code opened so far."""
         used = await self.client.call("standins_used") if self.alive else None
-        return tuple(used) if isinstance(used, list) else ()
+        opened: dict[int, set[str]] = {}
+        for name, cells in (used or {}).items() if isinstance(used, dict) else ():
+            for cell in cells:
+                block = self.reader.cells.get(int(cell))
+                if block is not None:
+                    opened.setdefault(block.index, set()).add(str(name))
+        return opened
+
+    async def device(self) -> str:
+        """What the deck's torch computes on ("CPU", "CUDA", "MPS"), "" if it has no torch."""
+        return await self.client.call("device") or "" if self.alive else ""
 
     async def close(self, kill: bool = False) -> None:
         """Let the kernel leave (its exit handlers run), or `kill` it; then remove what is left."""

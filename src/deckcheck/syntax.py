@@ -68,9 +68,14 @@ def _session_failure(deck: Deck, block: Block) -> Failure | None:
     return None
 
 
+def python_source(code: str) -> str:
+    """Code as the kernel compiles it: magics, shell lines and prompts made Python."""
+    return _transformer().transform_cell(code)
+
+
 def _compile_error(code: str, mode: str) -> SyntaxError | None:
     try:
-        source = _transformer().transform_cell(code)
+        source = python_source(code)
     except SyntaxError as error:
         return error
     except Exception:  # a transformer that chokes: leave it to the kernel to say

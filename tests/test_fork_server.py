@@ -50,3 +50,45 @@ def test_crashes_and_exits_of_forked_kernels_are_reported_as_usual(tmp_path: Pat
     assert "exits.md:5: slide 1: kernel died (exit status 7)" in run.lines
     assert any(line.startswith("stdin.md:4: slide 1: StdinNotImplementedError") for line in run.lines)
     assert tagged_processes(run.tag) == []
+
+
+def test_one_job_forks_too_and_the_kernel_gets_its_thread_count(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        "# A\n\n```python\nimport os, psutil, sys, torch\n"
+        "parent = ' '.join(psutil.Process(os.getppid()).cmdline())\n"
+        "print('forked' if 'deckcheck.fork_server' in parent else 'launched', torch.get_num_threads(),"
+        " 'torch._dynamo' in sys.modules)\nraise RuntimeError('show the output')\n```\n"
+    )
+    run = deckcheck(
+        "check", "a.md", "--jobs", "1", cwd=tmp_path, cache=tmp_path / "cache", OMP_NUM_THREADS="2"
+    )
+    assert "    forked 2 True" in run.stdout, run.stdout  # warm: torch._dynamo came from the fork server
+
+
+ISOLATION = """# {name}
+
+```python
+import torch
+assert torch.get_default_dtype() == torch.float32, "the default dtype leaked in"
+assert not hasattr(torch, "deckcheck_was_here"), "a patch leaked in"
+assert "leaked" not in globals(), "a global leaked in"
+open("{name}.random", "w").write(repr(torch.randn(1).item()))
+leaked = True
+torch.set_default_dtype(torch.float64)
+torch.deckcheck_was_here = True
+torch.zeros = lambda *args, **kwargs: "patched"
+```
+"""
+
+
+def test_a_deck_never_sees_what_another_deck_forked_from_the_same_server_did(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.md").write_text(ISOLATION.format(name=name))
+    run = deckcheck(
+        "check", "a.md", "b.md", "c.md", "--jobs", "1", "--no-cache", cwd=tmp_path, cache=tmp_path / "cache"
+    )
+    assert run.returncode == 0, run.stdout
+    assert run.last_line == "3 passed, 0 failed, 0 skipped"
+    assert tagged_processes(run.tag) == []
+    drawn = {(tmp_path / f"{name}.random").read_text() for name in ("a", "b", "c")}
+    assert len(drawn) == 3, "forked kernels share one random state; fresh processes would not"

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import env_names, runtime
 from .cache import ResultCache, Timings, deck_key
@@ -59,8 +59,11 @@ class Checker:
         on_deck: DeckDone | None = None,
         on_block: BlockDone | None = None,
         on_block_start: BlockStart | None = None,
+        keep_fork_server: bool = False,
     ) -> None:
         self.options = options
+        self.keep_fork_server = keep_fork_server  # for checks that follow (serve): close() ends it
+        self.server: Any = None
         self.on_deck = on_deck or (lambda deck, result: None)
         self.on_block = on_block or (lambda deck, result: None)
         self.on_block_start = on_block_start or (lambda deck, block: None)
@@ -111,14 +114,24 @@ class Checker:
             env=env,
             network=network_allowed() if _needs_network(decks, pending) else False,
         )
-        server = await _fork_server([decks[i] for i in pending], env)
+        server = self.server if self.server is not None and self.server.running else None
+        server = server or await _fork_server([decks[i] for i in pending], env)
         interrupted = True
         try:
             await self._run_decks(decks, pending, keys, done, options, jobs)
             interrupted = False
         finally:
-            if server is not None:
+            if server is not None and self.keep_fork_server and not interrupted:
+                self.server = server
+            elif server is not None:
                 server.close(now=interrupted)
+                self.server = None
+
+    def close(self) -> None:
+        """End the fork server kept for later checks, if any."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
     async def _run_decks(
         self,
@@ -152,24 +165,27 @@ class Checker:
                 done[index].set_result(result)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(jobs)]
+        finished = False
         try:
             await asyncio.gather(*workers)
             timings.save()
+            finished = True
         finally:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await runner.drain(kill=not finished)
 
 
 async def _fork_server(decks: Sequence[Deck], env: dict[str, str]):
-    """A zygote that kernels fork from, where it pays: several decks at once, one thread each
-    (a library that starts its thread pool on import makes forking unsafe), on Linux."""
+    """A zygote that kernels fork from (on Linux, unless DECKCHECK_FORK=0): it imports what the
+    decks import and warms it up once, and each kernel, forked from it, starts warm."""
     from . import fork_server
 
-    one_thread = all(env.get(name) == "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
-    if os.environ.get(env_names.FORK) == "0" or sys.platform != "linux" or len(decks) < 2 or not one_thread:
+    if os.environ.get(env_names.FORK) == "0" or sys.platform != "linux":
         return None
-    codes = [block.code for deck in decks for block in deck.blocks if not block.options.skip_execution]
+    codes = [deck.settings.setup for deck in decks]
+    codes += [block.code for deck in decks for block in deck.blocks if not block.options.skip_execution]
     server = fork_server.Zygote(fork_server.wanted_preloads(codes), env)
     try:
         started = await asyncio.to_thread(server.start)

@@ -84,6 +84,11 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         "-x", "--exitfirst", action="store_true", help="stop a deck at its first failure, the rest skipped"
     )
     parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="print where each deck's time went (kernel start, connection, blocks, teardown)",
+    )
+    parser.add_argument(
         "--memory-limit",
         type=_size,
         default=None,
@@ -147,7 +152,7 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
         raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
     checker = Checker(_options(args))
     decks = checker.read(paths)
-    console = Console(decks)
+    console = Console(decks, timeline=args.timeline)
     checker.on_deck = console.deck_done
     checker.on_block = console.block_done
     checker.on_block_start = console.block_started

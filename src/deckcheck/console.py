@@ -9,11 +9,19 @@ from typing import Any, TextIO
 from . import report
 from .deck import Block, Deck
 from .results import BlockResult, DeckResult
+from .timeline import timeline_text
 
 
 class Console:
-    def __init__(self, decks: Sequence[Deck], out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        decks: Sequence[Deck],
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        timeline: bool = False,
+    ) -> None:
         self.out = out or sys.stdout
+        self.show_timeline = timeline
         self.err = err or sys.stderr
         self.decks = decks
         self.progress: Any = None
@@ -73,6 +81,8 @@ class Console:
             elif block.status == "skipped" and block.reason.startswith("requires"):
                 self.say(report.skip_line(path, block))
         self.say(report.deck_line(result))
+        if self.show_timeline and result.timeline:
+            self.say(f"  timeline: {timeline_text(result.timeline)}")
 
     def finish(self, results: Sequence[DeckResult]) -> None:
         if self.progress is not None:

@@ -11,3 +11,4 @@ MEMORY_SHARED = "DECKCHECK_MEMORY_SHARED"  # bytes a forked kernel inherits from
 OUTPUT_LIMIT = "DECKCHECK_OUTPUT_LIMIT"  # characters of printed output kept per block
 CRASH_LOG = "DECKCHECK_CRASH_LOG"  # where faulthandler writes and cell files are listed
 STANDINS = "DECKCHECK_STANDINS"  # JSON: {absolute path: stand-in name}
+THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # thread pools, set per kernel

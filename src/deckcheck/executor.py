@@ -6,6 +6,7 @@ first, since they may follow from it. With `exitfirst` (-x) the rest of the deck
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,9 @@ Starting = Callable[[Deck, Block], None]
 
 
 class DeckRunner:
-    """Executes one deck at a time; every kernel it starts is gone when run() returns."""
+    """Executes one deck at a time. A finished deck's kernel is shut down in the background
+    (its exit handlers run while the next deck starts); every kernel it started is gone when
+    drain() returns."""
 
     def __init__(
         self, options: RunOptions, progress: Progress | None = None, starting: Starting | None = None
@@ -32,6 +35,7 @@ class DeckRunner:
         self.options = options
         self.progress = progress or (lambda deck, result: None)
         self.starting = starting or (lambda deck, block: None)
+        self.closing: set[asyncio.Task] = set()
 
     async def run(self, deck: Deck) -> DeckResult:
         started = time.monotonic()
@@ -52,6 +56,7 @@ class DeckRunner:
             standins=tuple(sorted({name for names in outcome.opened.values() for name in names})),
             duration=time.monotonic() - started,
             device=outcome.device,
+            timeline=outcome.timeline,
         )
 
     def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
@@ -78,12 +83,24 @@ class DeckRunner:
                 await session.close()
                 return results, _Outcome(), (problem,)
             results = await self._run_blocks(deck, session, syntax)
-            outcome = _Outcome(await session.standins_opened(), await session.device())
+            opened, device = await session.standins_opened(), await session.device()
         except BaseException:  # interrupted: nothing of the kernel may outlive this
             await session.close(kill=True)
             raise
-        await session.close()
-        return results, outcome, ()
+        self._close_later(session)
+        return results, _Outcome(opened, device, session.timeline.items()), ()
+
+    def _close_later(self, session: DeckSession) -> None:
+        task = asyncio.ensure_future(session.close())
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+
+    async def drain(self, kill: bool = False) -> None:
+        """Wait until every kernel this runner started is gone (`kill`: at once)."""
+        if kill:
+            for task in list(self.closing):
+                task.cancel()
+        await asyncio.gather(*self.closing, return_exceptions=True)
 
     async def _setup(self, session: DeckSession) -> Problem | None:
         settings = session.deck.settings
@@ -134,6 +151,7 @@ class _Outcome:
 
     opened: dict[int, set[str]] = field(default_factory=dict)
     device: str = ""
+    timeline: tuple[tuple[str, float], ...] = ()
 
 
 def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[BlockResult]:

@@ -18,7 +18,6 @@ import gc
 import importlib
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import env_names
+from .imports import imported_names
 
 PRELOADABLE = {  # what a block imports → what the zygote imports for it, in this order
     "numpy": "numpy",
@@ -35,14 +35,13 @@ PRELOADABLE = {  # what a block imports → what the zygote imports for it, in t
     "sklearn": "sklearn.datasets",
     "matplotlib": "matplotlib.pyplot",
 }
-IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
 
 _active: Zygote | None = None
 
 
 def wanted_preloads(codes: list[str]) -> list[str]:
     """The preloadable libraries that the blocks import, in dependency order."""
-    imported = {name for code in codes for name in IMPORT.findall(code)}
+    imported = {name.split(".")[0] for code in codes for name in imported_names(code)}
     return [module for name, module in PRELOADABLE.items() if name in imported]
 
 
@@ -70,7 +69,7 @@ class Zygote:
         global _active
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deckcheck.fork_server", *self.preload],
-            env=self.env,
+            env={**self.env, **dict.fromkeys(env_names.THREADS, "1")},  # no thread pools: it must fork
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -113,6 +112,10 @@ class Zygote:
         if answer is None or "error" in answer:
             raise ZygoteError((answer or {}).get("error", "no answer from the fork server"))
         return answer
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None and self.usable
 
     def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int:
         return int(self._ask({"fork": {"argv": argv, "cwd": cwd, "env": env}})["pid"])
@@ -239,6 +242,8 @@ def _child(argv: list[str], cwd: str, env: dict[str, str]) -> None:
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
+        _use_threads(env)
+        _reseed()
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
@@ -254,6 +259,59 @@ def _child(argv: list[str], cwd: str, env: dict[str, str]) -> None:
                     handle.write(traceback.format_exc())
         os._exit(1)
     os._exit(0)
+
+
+def _use_threads(env: dict[str, str]) -> None:
+    """The zygote ran single-threaded; the kernel gets the thread count its deck was given."""
+    try:
+        threads = int(env.get("OMP_NUM_THREADS") or 0)
+    except ValueError:
+        return
+    if threads < 1:
+        return
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+    if "numpy" in sys.modules:
+        with contextlib.suppress(Exception):
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=threads)
+
+
+def _reseed() -> None:
+    """A fresh process seeds torch's and NumPy's generators from the system's entropy; a fork
+    would share the zygote's state with every other kernel. (Python's random reseeds itself.)"""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.seed()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
+def _warm_up(loaded: list[str]) -> list[str]:
+    """Pay once, here, what every deck would pay on first use; return what was warmed.
+
+    Measured (scripts/bench.py, the 30-deck course): in a kernel, the first optimizer step
+    imports torch._dynamo, about 900 modules and 1.4 s; a first forward and backward pass
+    initialise autograd and the CPU kernels. (Each kernel reseeds after the fork: _reseed.)"""
+    warmed = []
+    if "torch" in loaded:
+        import torch
+
+        with contextlib.suppress(Exception):
+            import torch._dynamo
+
+            warmed.append("torch._dynamo")
+        if _single_threaded():
+            with contextlib.suppress(Exception):
+                model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+                optimizer = torch.optim.Adam(model.parameters())
+                torch.nn.functional.mse_loss(model(torch.ones(2, 4)), torch.zeros(2, 1)).backward()
+                optimizer.step()
+                warmed.append("a training step")
+    return warmed
 
 
 def _serve(stdin: Any, stdout: Any) -> None:
@@ -298,11 +356,13 @@ def main() -> None:
             loaded.append(name)
         if not _single_threaded():  # e.g. a BLAS that starts its thread pool on import: give up early
             break
+    warmed = _warm_up(loaded) if _single_threaded() else []
     gc.collect()
     gc.freeze()  # keep the collector from touching (and so copying) the shared objects in every kernel
     ready = {
         "ready": True,
         "preloaded": loaded,
+        "warmed": warmed,
         "single_threaded": _single_threaded(),
         "preloaded_bytes": max(0, _data_size() - before),
     }

@@ -24,6 +24,10 @@ def write_junit(path: Path, decks: Sequence[Deck], results: Sequence[DeckResult]
             skipped=str(result.count("skipped")),
             time=f"{result.duration:.3f}",
         )
+        if result.timeline:
+            properties = ET.SubElement(suite, "properties")
+            for phase, seconds in result.timeline:
+                ET.SubElement(properties, "property", name=f"time.{phase}", value=f"{seconds:.3f}")
         for problem in result.problems:
             case = ET.SubElement(
                 suite, "testcase", name=f"{deck.path}:{problem.line}", classname=str(deck.path)

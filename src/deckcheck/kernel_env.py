@@ -18,7 +18,7 @@ def kernel_env(jobs: int, cache: Path) -> dict[str, str]:
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    for name in env_names.THREADS:
         env.setdefault(name, threads)
     env[env_names.STANDINS] = json.dumps(standins(cache))
     return env

@@ -60,6 +60,7 @@ class DeckResult:
     problems: tuple[Problem, ...] = ()
     standins: tuple[str, ...] = ()  # stand-in data sets the deck's code opened
     device: str = ""  # what torch computed on: "CPU", "CUDA", "MPS" ("" without torch)
+    timeline: tuple[tuple[str, float], ...] = ()  # seconds per phase of the run (timeline.PHASES)
     cached: bool = False
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
@@ -85,6 +86,7 @@ class DeckResult:
             cached=bool(data.get("cached", False)),
             duration=float(data.get("duration", 0.0)),
             device=str(data.get("device", "")),
+            timeline=tuple((str(name), float(seconds)) for name, seconds in data.get("timeline", ())),
             versions=dict(data.get("versions", {})),
         )
 

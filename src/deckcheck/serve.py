@@ -143,7 +143,7 @@ class PreviewServer:
         self.stems = deck_stems(self.paths)
         self.watched: dict[Path, set[Path]] = {}  # each deck's input files, as it was last read
         self.last: dict[Path, tuple[Deck, DeckResult]] = {}
-        self.check_options = check
+        self.checker = Checker(check, keep_fork_server=True)  # one warm fork server for every save
         self.folder = folder
         self.say = say
         self.state = PreviewState()
@@ -172,7 +172,7 @@ class PreviewServer:
         decks = [read_deck(path) for path in paths]
         for path, deck in zip(paths, decks, strict=True):
             self.watched[path] = {p.absolute() for p in self.inputs(deck)}
-        results = asyncio.run(Checker(self.check_options).check(decks))
+        results = asyncio.run(self.checker.check(decks))
         for path, deck, result in zip(paths, decks, results, strict=True):
             self.last[path] = (deck, result)
         self.builder.build(decks, results, self.stems)
@@ -223,3 +223,4 @@ class PreviewServer:
                         break  # a deck now uses a file in another folder: watch that one too
         finally:
             server.shutdown()
+            self.checker.close()

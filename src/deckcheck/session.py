@@ -23,6 +23,7 @@ from .kernel_client import CellRun, KernelClient, error_output
 from .kernel_process import KernelError, KernelProcess
 from .results import BlockResult, Failure, Figure
 from .text import clean
+from .timeline import Timeline
 
 __all__ = ["DeckSession", "KernelError", "RunOptions"]
 
@@ -57,6 +58,7 @@ class DeckSession:
         self.client = KernelClient(self.kernel, options.output_limit, options.interrupt_grace)
         self.reader = FailureReader(deck, options.memory_limit)
         self.resources: dict[str, bool] = {}
+        self.timeline = Timeline()
 
     @property
     def alive(self) -> bool:
@@ -65,8 +67,10 @@ class DeckSession:
     async def start(self) -> None:
         """Start the kernel and connect to it; raises KernelError (the reason in one line)."""
         try:
-            await self.kernel.start()
-            await self.client.connect()
+            with self.timeline.phase("start"):
+                await self.kernel.start()
+            with self.timeline.phase("connect"):
+                await self.client.connect()
         except BaseException:
             await self.close(kill=True)
             raise
@@ -80,7 +84,8 @@ class DeckSession:
         code = self.deck.settings.setup
         if not code.strip():
             return None
-        run = await self.client.run_cell(code, self.options.timeout or DEFAULT_TIMEOUT)
+        with self.timeline.phase("setup"):
+            run = await self.client.run_cell(code, self.options.timeout or DEFAULT_TIMEOUT)
         if run.state != "done":
             return "timed out" if run.state == "timeout" else f"kernel died ({self.kernel.exit_reason()})"
         error = error_output(run.outputs)
@@ -103,7 +108,8 @@ class DeckSession:
         code = block.code
         if block.session:
             code = f"__import__({SESSIONS!r}, fromlist=['_']).run({block.code!r}, {str(self.deck.path)!r})"
-        run = await self.client.run_cell(code, limit)
+        with self.timeline.phase("blocks"):
+            run = await self.client.run_cell(code, limit)
         self.reader.remember(run.execution_count, block)
         output, figures = _outputs(run.outputs, block)
         failure = self._failure(block, run, limit)
@@ -163,7 +169,8 @@ class DeckSession:
 
     async def standins_opened(self) -> dict[int, set[str]]:
         """Block index → the stand-in data sets whose files the block's code opened so far."""
-        used = await self.client.call("standins_used") if self.alive else None
+        with self.timeline.phase("collect"):
+            used = await self.client.call("standins_used") if self.alive else None
         opened: dict[int, set[str]] = {}
         for name, cells in (used or {}).items() if isinstance(used, dict) else ():
             for cell in cells:
@@ -174,15 +181,22 @@ class DeckSession:
 
     async def device(self) -> str:
         """What the deck's torch computes on ("CPU", "CUDA", "MPS"), "" if it has no torch."""
-        return await self.client.call("device") or "" if self.alive else ""
+        with self.timeline.phase("collect"):
+            return await self.client.call("device") or "" if self.alive else ""
 
     async def close(self, kill: bool = False) -> None:
         """Let the kernel leave (its exit handlers run), or `kill` it; then remove what is left."""
-        if kill or not self.alive:
-            self.kernel.kill()
-        else:
-            await self.kernel.shutdown(self.client.ask_to_exit)
-        await self.client.close()
+        with self.timeline.phase("teardown"):
+            try:
+                if kill or not self.alive:
+                    self.kernel.kill()
+                else:
+                    await self.kernel.shutdown(self.client.ask_to_exit)
+            except BaseException:  # cancelled while it waited for the kernel to leave
+                self.kernel.kill()
+                raise
+            finally:
+                await self.client.close()
 
     async def __aenter__(self) -> DeckSession:
         await self.start()

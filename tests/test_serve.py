@@ -126,3 +126,49 @@ def test_saving_the_theme_re_renders_the_open_decks(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
     assert tagged_processes(tag) == []
+
+
+def test_saving_an_edit_of_the_last_block_resumes_and_the_status_says_so(tmp_path: Path) -> None:
+    import json
+
+    deck = tmp_path / "decks" / "steps.md"
+    deck.parent.mkdir()
+    deck.write_text(
+        "# Steps\n\n```python\ntotal = 0\n```\n\n```python\ntotal += 1\n```\n\n```python\nassert total == 1\n```\n"
+    )
+    tag = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [*DECKCHECK, "serve", str(deck), "--port", "0"], cwd=ROOT, env=env_for(tmp_path / "cache", tag),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        port = _wait_for(lines, r"preview: http://127\.0\.0\.1:(\d+)/").group(1)
+
+        def status() -> dict:
+            return json.loads(_get(f"http://127.0.0.1:{port}/_deckcheck/status"))["decks"][0]
+
+        first = status()
+        assert (first["run"], first["passed"], first["resumed_from_block"]) == ("full", 3, None)
+        deck.write_text(deck.read_text().replace("assert total == 1", "assert total == 1, 'once'"))
+        deadline = time.monotonic() + 60
+        while status()["finished_at"] == first["finished_at"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = status()
+        assert (after["run"], after["resumed_from_block"], after["passed"], after["ok"]) == (
+            "resumed",
+            3,
+            3,
+            True,
+        )
+        deck.write_text(deck.read_text().replace("total += 1", "total += 2"))  # block 2: from block 2
+        _wait_for(lines, r"steps\.md: FAILED")
+        assert (status()["run"], status()["resumed_from_block"]) == ("resumed", 2)
+        deck.write_text(deck.read_text().replace("total = 0", "total = -1"))  # the first block: from the top
+        _wait_for(lines, r"steps\.md: ok")
+        assert (status()["run"], status()["resumed_from_block"]) == ("full", None)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    assert tagged_processes(tag) == []

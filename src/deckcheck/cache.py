@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .atomic import write_atomic
-from .deck import Deck
+from .deck import Block, Deck
 from .imports import imported_names
 from .parser import image_path
 from .results import DeckResult
@@ -26,7 +26,7 @@ FORMAT = 3  # of the cached results; a change here invalidates every entry
 STRING_LITERAL = re.compile(r"""(?:'([^'\\\n]{1,200})'|"([^"\\\n]{1,200})")""")
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
@@ -37,19 +37,17 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def referenced_files(deck: Deck) -> list[Path]:
-    """Images, and files that a block names in a string literal and that exist beside the deck."""
-    found = {image_path(deck.folder, image.src) for image in deck.images}
-    for block in deck.blocks:
-        for match in STRING_LITERAL.finditer(block.code):
-            name = match.group(1) or match.group(2)
-            candidate = deck.folder / name
-            try:
-                if candidate.is_file():
-                    found.add(candidate)
-            except (OSError, ValueError):
-                continue
-    return sorted(found)
+def _literal_files(folder: Path, code: str) -> set[Path]:
+    """Files that code names in a string literal and that exist beside the deck."""
+    found = set()
+    for match in STRING_LITERAL.finditer(code):
+        candidate = folder / (match.group(1) or match.group(2))
+        try:
+            if candidate.is_file():
+                found.add(candidate)
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def _module_files(folder: Path, name: str) -> list[Path]:
@@ -68,25 +66,44 @@ def _module_files(folder: Path, name: str) -> list[Path]:
     return found
 
 
-def local_modules(deck: Deck) -> list[Path]:
-    """The .py files beside the deck (or in its packages) that its blocks import, followed
+def _imported_modules(folder: Path, codes: list[str]) -> set[Path]:
+    """The .py files beside the deck (or in its packages) that the code imports, followed
     through their own imports; the kernel runs in the deck's folder, so these are importable."""
     seen: set[Path] = set()
-    pending = [block.code for block in deck.blocks]
+    pending = list(codes)
     while pending:
         for name in imported_names(pending.pop()):
-            for path in _module_files(deck.folder, name):
+            for path in _module_files(folder, name):
                 if path not in seen:
                     seen.add(path)
                     try:
                         pending.append(path.read_text("utf-8", "replace"))
                     except OSError:
                         continue
-    return sorted(seen)
+    return seen
+
+
+def referenced_files(deck: Deck) -> list[Path]:
+    """Images, and files that a block names in a string literal and that exist beside the deck."""
+    found = {image_path(deck.folder, image.src) for image in deck.images}
+    for block in deck.blocks:
+        found |= _literal_files(deck.folder, block.code)
+    return sorted(found)
+
+
+def local_modules(deck: Deck) -> list[Path]:
+    """The local modules that the deck's blocks import (see _imported_modules)."""
+    return sorted(_imported_modules(deck.folder, [block.code for block in deck.blocks]))
+
+
+def block_inputs(deck: Deck, block: Block) -> list[Path]:
+    """What a block's run depends on besides its code: the files it names, the local modules
+    it imports."""
+    return sorted(_literal_files(deck.folder, block.code) | _imported_modules(deck.folder, [block.code]))
 
 
 def deck_key(deck: Deck, runtime: dict[str, str], standins: dict[str, str]) -> str:
-    files = {str(path): _file_digest(path) for path in [*referenced_files(deck), *local_modules(deck)]}
+    files = {str(path): file_digest(path) for path in [*referenced_files(deck), *local_modules(deck)]}
     material = {
         "format": FORMAT,
         "blocks": [[block.code, block.info] for block in deck.blocks],

@@ -20,6 +20,7 @@ from .project import cache_root
 from .results import BlockResult, DeckResult
 
 if TYPE_CHECKING:
+    from .checkpoint_store import CheckpointStore
     from .executor import RunOptions
 
 
@@ -60,10 +61,12 @@ class Checker:
         on_block: BlockDone | None = None,
         on_block_start: BlockStart | None = None,
         keep_fork_server: bool = False,
+        checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.options = options
         self.keep_fork_server = keep_fork_server  # for checks that follow (serve): close() ends it
         self.server: Any = None
+        self.checkpoints = checkpoints  # serve: resume decks from the block that changed
         self.on_deck = on_deck or (lambda deck, result: None)
         self.on_block = on_block or (lambda deck, result: None)
         self.on_block_start = on_block_start or (lambda deck, block: None)
@@ -71,14 +74,15 @@ class Checker:
     def read(self, paths: Sequence[Path]) -> list[Deck]:
         return [read_deck(path) for path in paths]
 
-    async def check(self, decks: Sequence[Deck]) -> list[DeckResult]:
+    async def check(self, decks: Sequence[Deck], reuse: bool = True) -> list[DeckResult]:
+        """Check the decks; `reuse=False` runs them even when a cached result would do."""
         self.cache_dir = cache_root(*(deck.folder for deck in decks))
         self.cache = ResultCache(self.cache_dir / "results")
         fingerprint = runtime.runtime_fingerprint()
         data = standins(self.cache_dir)
         keys = [deck_key(deck, fingerprint, data) for deck in decks]
         cached = [
-            self.cache.get(key, deck) if self.options.use_cache else None
+            self.cache.get(key, deck) if self.options.use_cache and reuse else None
             for deck, key in zip(decks, keys, strict=True)
         ]
         results: list[DeckResult | None] = list(cached)
@@ -106,7 +110,9 @@ class Checker:
         from .executor import RunOptions
 
         jobs = min(self.options.job_count, len(pending))
-        env = kernel_env(jobs, self.cache_dir)
+        # A kernel whose OpenMP pool has run cannot be forked safely: with checkpoints (serve),
+        # every kernel computes on one thread, resumed or not, so their results agree.
+        env = kernel_env(os.cpu_count() or 1 if self.checkpoints else jobs, self.cache_dir)
         options = RunOptions(
             timeout=self.options.timeout,
             exitfirst=self.options.exitfirst,
@@ -144,7 +150,9 @@ class Checker:
     ) -> None:
         from .executor import DeckRunner
 
-        runner = DeckRunner(options, progress=self.on_block, starting=self.on_block_start)
+        runner = DeckRunner(
+            options, progress=self.on_block, starting=self.on_block_start, checkpoints=self.checkpoints
+        )
         versions = runtime.versions()
         timings = Timings(self.cache_dir / "timings.json")
         queue: asyncio.Queue[int] = asyncio.Queue()

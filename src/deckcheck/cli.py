@@ -128,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     _check_arguments(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--checkpoint-memory",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="memory for the kernel checkpoints that let a save re-run a deck from the edited block "
+        "(default 2G, all decks together; 0 turns them off)",
+    )
     serve.set_defaults(func=command_serve)
     return parser
 
@@ -208,6 +216,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def command_serve(args: argparse.Namespace) -> int:
+    from .checkpoint_store import DEFAULT_BUDGET
     from .project import cache_root
     from .serve import PreviewServer
 
@@ -219,7 +228,8 @@ def command_serve(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(text, flush=True)
 
-    server = PreviewServer(paths, _options(args), folder, say)
+    budget = DEFAULT_BUDGET if args.checkpoint_memory is None else args.checkpoint_memory
+    server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from .checkpoint_store import Checkpoint, CheckpointStore, ResumePlan
 from .deck import Block, Deck, Problem
 from .kernel_process import KernelError
 from .results import BlockResult, DeckResult, Failure
@@ -30,11 +31,17 @@ class DeckRunner:
     drain() returns."""
 
     def __init__(
-        self, options: RunOptions, progress: Progress | None = None, starting: Starting | None = None
+        self,
+        options: RunOptions,
+        progress: Progress | None = None,
+        starting: Starting | None = None,
+        checkpoints: CheckpointStore | None = None,
     ) -> None:
+        """`checkpoints`: keep the kernel's state after each block, and resume from it (serve)."""
         self.options = options
         self.progress = progress or (lambda deck, result: None)
         self.starting = starting or (lambda deck, block: None)
+        self.checkpoints = checkpoints
         self.closing: set[asyncio.Task] = set()
 
     async def run(self, deck: Deck) -> DeckResult:
@@ -57,6 +64,7 @@ class DeckRunner:
             duration=time.monotonic() - started,
             device=outcome.device,
             timeline=outcome.timeline,
+            resumed_from=outcome.resumed_from,
         )
 
     def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
@@ -71,24 +79,49 @@ class DeckRunner:
         runnable = [b for b in deck.blocks if not b.options.skip_execution and b.index not in syntax]
         if not runnable:
             return await self._run_blocks(deck, None, syntax), _Outcome(), ()
-        session = DeckSession(deck, self.options)
+        plan = self.checkpoints.plan(deck) if self.checkpoints and not self.options.exitfirst else None
+        session = await self._start(deck, plan)
+        if isinstance(session, list):
+            return session, _Outcome(), ()
+        if session.resumed is None:
+            plan = None  # the checkpoint could not resume: a full run
         try:
-            await session.start()
-        except KernelError as error:
-            return _no_kernel(deck, error, session), _Outcome(), ()
-        try:
-            problem = await self._setup(session)
+            problem = await self._setup(session) if plan is None else None
             if problem is not None:
                 results = self._skip_all(deck, f"not run: the deck's setup failed (line {problem.line})")
                 await session.close()
                 return results, _Outcome(), (problem,)
-            results = await self._run_blocks(deck, session, syntax)
+            if plan is not None:
+                session.remember_cells(plan.cells)
+            taken: dict[int, Checkpoint] = {}
+            results = await self._run_blocks(deck, session, syntax, plan, taken)
             opened, device = await session.standins_opened(), await session.device()
+            if self.checkpoints is not None:
+                writers = await session.writing_blocks()
+                self.checkpoints.record(deck, results, session.cells(), writers, taken, plan)
         except BaseException:  # interrupted: nothing of the kernel may outlive this
             await session.close(kill=True)
             raise
         self._close_later(session)
-        return results, _Outcome(opened, device, session.timeline.items()), ()
+        resumed = plan.start + 1 if plan is not None else 0
+        return results, _Outcome(opened, device, session.timeline.items(), resumed), ()
+
+    async def _start(self, deck: Deck, plan: ResumePlan | None) -> DeckSession | list[BlockResult]:
+        """A started session (resumed from the plan's checkpoint when it can be), or, when no
+        kernel starts, the results that say so."""
+        if plan is not None:
+            session = DeckSession(deck, self.options, resume=plan.checkpoint)
+            try:
+                await session.start()
+                return session
+            except KernelError:
+                pass  # the checkpoint is gone: run the deck from the top
+        session = DeckSession(deck, self.options)
+        try:
+            await session.start()
+        except KernelError as error:
+            return _no_kernel(deck, error, session)
+        return session
 
     def _close_later(self, session: DeckSession) -> None:
         task = asyncio.ensure_future(session.close())
@@ -111,12 +144,22 @@ class DeckRunner:
         return Problem(settings.setup_line, 1, f"setup failed{origin}: {error}")
 
     async def _run_blocks(
-        self, deck: Deck, session: DeckSession | None, syntax: dict[int, Failure]
+        self,
+        deck: Deck,
+        session: DeckSession | None,
+        syntax: dict[int, Failure],
+        plan: ResumePlan | None = None,
+        taken: dict[int, Checkpoint] | None = None,
     ) -> list[BlockResult]:
-        results: list[BlockResult] = []
-        first: int | None = None  # the line of the deck's first failure
+        """Run the deck's blocks (from the plan's start, with the results before it as they
+        were); with a checkpoint store, keep the kernel's state after each block in `taken`."""
+        results: list[BlockResult] = list(plan.results) if plan is not None else []
+        failures = [r.failure.line for r in results if r.status == "failed" and r.failure is not None]
+        first: int | None = failures[0] if failures else None  # the line of the deck's first failure
         stopped = ""  # why the rest of the deck is not run
-        for block in deck.blocks:
+        for result in results:
+            self.progress(deck, result)
+        for block in deck.blocks[len(results) :]:
             if stopped:
                 result = skipped(block, stopped)
             elif block.index in syntax:
@@ -134,7 +177,16 @@ class DeckRunner:
                 stopped = self._stop_reason(result, session)
             results.append(result)
             self.progress(deck, result)
+            if self.checkpoints is not None and taken is not None and session is not None and not stopped:
+                await self._keep(session, block.index, taken)
         return results
+
+    async def _keep(self, session: DeckSession, index: int, taken: dict[int, Checkpoint]) -> None:
+        """A checkpoint of the kernel after block `index`, if it can be taken."""
+        assert self.checkpoints is not None
+        checkpoint = await session.checkpoint(self.checkpoints.folder)
+        if checkpoint is not None:
+            taken[index] = checkpoint
 
     def _stop_reason(self, result: BlockResult, session: DeckSession | None) -> str:
         assert result.failure is not None
@@ -152,6 +204,7 @@ class _Outcome:
     opened: dict[int, set[str]] = field(default_factory=dict)
     device: str = ""
     timeline: tuple[tuple[str, float], ...] = ()
+    resumed_from: int = 0
 
 
 def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[BlockResult]:

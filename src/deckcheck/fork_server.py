@@ -22,8 +22,11 @@ import subprocess
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from traitlets import Unicode
 
 from . import env_names
 from .imports import imported_names
@@ -154,17 +157,18 @@ class Zygote:
 
 
 class ForkedProcess:
-    """A kernel forked by the zygote, with the part of Popen's interface jupyter_client uses."""
+    """A kernel that is not our child (forked by the zygote, or resumed from a checkpoint),
+    with the part of Popen's interface jupyter_client uses; `exit_status` asks its parent."""
 
-    def __init__(self, pid: int, zygote: Zygote) -> None:
+    def __init__(self, pid: int, exit_status: Callable[[int], int | None]) -> None:
         self.pid = pid
-        self.zygote = zygote
+        self.exit_status = exit_status
         self.returncode: int | None = None
         self.stdin = self.stdout = self.stderr = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            self.returncode = self.zygote.exit_status(self.pid)
+            self.returncode = self.exit_status(self.pid)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -196,18 +200,28 @@ def _provisioner_base() -> type:
 
 
 class ForkedProvisioner(_provisioner_base()):  # type: ignore[misc]
-    """jupyter_client's local provisioner, launching the kernel as a fork of the zygote."""
+    """jupyter_client's local provisioner, launching the kernel as a fork of the zygote, or
+    resuming it from a checkpoint (`resume_fifo`, see checkpoints.py)."""
+
+    resume_fifo = Unicode("", config=True)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         zygote = active()
-        if zygote is None:
+        if zygote is None and not self.resume_fifo:
             return await super().launch_kernel(cmd, **kwargs)
         module = cmd.index("deckcheck.in_kernel")
         env = dict(kwargs.get("env") or os.environ)
         env["JPY_PARENT_PID"] = str(os.getpid())
-        env[env_names.MEMORY_SHARED] = str(zygote.preloaded_bytes)
-        pid = zygote.fork(cmd[module + 1 :], str(kwargs.get("cwd") or os.getcwd()), env)
-        self.process = ForkedProcess(pid, zygote)
+        if self.resume_fifo:
+            from .checkpoint_store import resume
+
+            pid, status = await resume(self.resume_fifo, cmd[module + 1 :], env)
+            self.process = ForkedProcess(pid, status)
+        else:
+            assert zygote is not None
+            env[env_names.MEMORY_SHARED] = str(zygote.preloaded_bytes)
+            pid = zygote.fork(cmd[module + 1 :], str(kwargs.get("cwd") or os.getcwd()), env)
+            self.process = ForkedProcess(pid, zygote.exit_status)
         self.pid = pid
         self.pgid = pid
         self.cwd = kwargs.get("cwd", Path.cwd())

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from deckcheck import env_names
+from deckcheck.checkpoints import before_cell, credit_writes, watch_writes
 from deckcheck.jupyter_internals import cell_numbers, run_exit_handlers
 
 FIGURE_DPI = 150
@@ -200,7 +201,9 @@ def _use_show_figures(pyplot: Any) -> None:
 def _serve_datasets_from_cache(datasets: Any) -> None:
     from deckcheck import offline_data
 
-    offline_data.patch(datasets, set(_standins))
+    if not getattr(datasets, "_deckcheck_cache", False):  # a resumed kernel prepares again
+        offline_data.patch(datasets, set(_standins))
+        datasets._deckcheck_cache = True
 
 
 def _log_cell_files(shell: Any, log: Any) -> None:
@@ -267,12 +270,15 @@ def last_error() -> str:
     return json.dumps(error)
 
 
-def _prepare(shell: Any) -> None:
+def prepare(shell: Any) -> None:
+    """Ready a shell for a deck: output bounds, figures, stand-in records, crash log."""
     shell.run_line_magic("colors", "nocolor")
     cap = _OutputCap(int(os.environ.get(env_names.OUTPUT_LIMIT) or 1_000_000))
     cap.wrap(sys.stdout)
     cap.wrap(sys.stderr)
     shell.events.register("pre_run_cell", cap.reset)
+    shell.events.register("pre_run_cell", before_cell)
+    shell.events.register("post_run_cell", credit_writes)
     shell.events.register("post_run_cell", _credit_standins)
     shell.events.register("post_run_cell", show_figures)
     shell.events.register("post_run_cell", cap.report)
@@ -289,11 +295,12 @@ def _prepare(shell: Any) -> None:
 def main(argv: list[str] | None = None) -> None:
     _limit_memory()
     _watch_standins()
+    watch_writes()
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
     app.initialize(sys.argv[1:] if argv is None else argv)
-    _prepare(app.shell)
+    prepare(app.shell)
     app.start()
     exit_now()
 

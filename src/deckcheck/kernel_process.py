@@ -18,19 +18,24 @@ from pathlib import Path
 import psutil
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from traitlets import Unicode
 
 from . import env_names
 
 
 class DeckcheckSpecs(KernelSpecManager):
-    """One kernel spec: this Python running `deckcheck.in_kernel`."""
+    """One kernel spec: this Python running `deckcheck.in_kernel` (forked from the fork server
+    when one runs, or resumed from a checkpoint's FIFO when `resume_fifo` is set)."""
+
+    resume_fifo = Unicode("")
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         from . import fork_server
 
         metadata = {}
-        if fork_server.active() is not None:
-            metadata["kernel_provisioner"] = {"provisioner_name": "deckcheck-forked", "config": {}}
+        if fork_server.active() is not None or self.resume_fifo:
+            config = {"resume_fifo": self.resume_fifo} if self.resume_fifo else {}
+            metadata["kernel_provisioner"] = {"provisioner_name": "deckcheck-forked", "config": config}
         return KernelSpec(
             argv=[sys.executable, "-m", "deckcheck.in_kernel", "-f", "{connection_file}"],
             language="python",
@@ -46,10 +51,11 @@ class KernelError(RuntimeError):
 class KernelProcess:
     """A kernel started for one deck, in the deck's folder, with bounded side channels."""
 
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], resume_fifo: str = "") -> None:
         self.cwd = cwd
         self.env = env
-        self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=DeckcheckSpecs())
+        specs = DeckcheckSpecs(resume_fifo=resume_fifo)
+        self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=specs)
         self.exit_wait = 5.0  # seconds the kernel gets to run its exit handlers
         self.stderr_tail: deque[str] = deque(maxlen=40)
         fd, crash_log = tempfile.mkstemp(prefix="deckcheck-kernel-", suffix=".log")

@@ -61,6 +61,7 @@ class DeckResult:
     standins: tuple[str, ...] = ()  # stand-in data sets the deck's code opened
     device: str = ""  # what torch computed on: "CPU", "CUDA", "MPS" ("" without torch)
     timeline: tuple[tuple[str, float], ...] = ()  # seconds per phase of the run (timeline.PHASES)
+    resumed_from: int = 0  # the 1-based block a resumed run started at (serve); 0 for a full run
     cached: bool = False
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
@@ -86,6 +87,7 @@ class DeckResult:
             cached=bool(data.get("cached", False)),
             duration=float(data.get("duration", 0.0)),
             device=str(data.get("device", "")),
+            resumed_from=int(data.get("resumed_from", 0)),
             timeline=tuple((str(name), float(seconds)) for name, seconds in data.get("timeline", ())),
             versions=dict(data.get("versions", {})),
         )

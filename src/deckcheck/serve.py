@@ -15,6 +15,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,11 +24,13 @@ from . import report
 from .build import Builder, BuildOptions, deck_stems
 from .cache import local_modules
 from .checker import Checker, CheckOptions
+from .checkpoint_store import DEFAULT_BUDGET, CheckpointStore
 from .deck import Deck
 from .parser import image_path, read_deck
 from .project import project_root
 from .results import DeckResult
 
+STATUS_PATH = "/_deckcheck/status"
 DEBOUNCE_MS = 100  # changes this close together are one save (an editor writes, then renames)
 STYLE_FILES = ("marp.config.mjs",)
 STYLE_FOLDERS = ("themes", "marp")  # the theme CSS and the Marp renderer's plugins
@@ -53,6 +56,27 @@ class PreviewState:
     titles: dict[str, str] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
     events: list[str] = field(default_factory=list)
+    checks: dict[str, dict] = field(default_factory=dict)  # deck path → its last check, for /status
+
+    def checked(self, result: DeckResult) -> None:
+        """A deck's check finished (before its page is rendered again)."""
+        run = "cached" if result.cached else "resumed" if result.resumed_from else "full"
+        with self.changed:
+            self.checks[result.path] = {
+                "path": result.path,
+                "finished_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "passed": result.count("passed"),
+                "failed": result.count("failed"),
+                "skipped": result.count("skipped"),
+                "ok": result.ok,
+                "duration": round(result.duration, 3),
+                "run": run,
+                "resumed_from_block": result.resumed_from or None,
+            }
+
+    def status(self) -> str:
+        with self.changed:
+            return json.dumps({"decks": [self.checks[path] for path in sorted(self.checks)]}, indent=2)
 
     def publish(self, stem: str, problems: str, title: str) -> None:
         with self.changed:
@@ -80,6 +104,8 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
             path = self.path.split("?", 1)[0]
             if path == "/__events":
                 return self._events()
+            if path == STATUS_PATH:
+                return self._send(state.status().encode(), "application/json")
             if path in ("/", "/index.html"):
                 return self._send_html(self._index())
             stem = path.lstrip("/").removesuffix(".html")
@@ -107,9 +133,11 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
             return page.replace("</body>", extra + "</body>", 1) if "</body>" in page else page + extra
 
         def _send_html(self, text: str) -> None:
-            body = text.encode("utf-8")
+            self._send(text.encode("utf-8"), "text/html; charset=utf-8")
+
+        def _send(self, body: bytes, kind: str) -> None:
             self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
@@ -137,13 +165,21 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
 
 class PreviewServer:
     def __init__(
-        self, paths: Sequence[Path], check: CheckOptions, folder: Path, say: Callable[[str], None]
+        self,
+        paths: Sequence[Path],
+        check: CheckOptions,
+        folder: Path,
+        say: Callable[[str], None],
+        checkpoint_memory: int = DEFAULT_BUDGET,
     ) -> None:
+        """`checkpoint_memory`: bytes the kernel checkpoints may use, all decks together (0: none)."""
         self.paths = list(paths)
         self.stems = deck_stems(self.paths)
         self.watched: dict[Path, set[Path]] = {}  # each deck's input files, as it was last read
         self.last: dict[Path, tuple[Deck, DeckResult]] = {}
-        self.checker = Checker(check, keep_fork_server=True)  # one warm fork server for every save
+        self.checkpoints = CheckpointStore(checkpoint_memory) if checkpoint_memory else None
+        self.primed: set[Path] = set()
+        self.checker = Checker(check, keep_fork_server=True, checkpoints=self.checkpoints)
         self.folder = folder
         self.say = say
         self.state = PreviewState()
@@ -175,11 +211,32 @@ class PreviewServer:
         results = asyncio.run(self.checker.check(decks))
         for path, deck, result in zip(paths, decks, results, strict=True):
             self.last[path] = (deck, result)
+            self.state.checked(result)
         self.builder.build(decks, results, self.stems)
         for deck, result in zip(decks, results, strict=True):
             problems = failure_text(deck, result)
             self.state.publish(self.stems[str(deck.path)], problems, deck.title)
             self.say(report.deck_line(result) + (f"\n{problems}" if problems else ""))
+        if self.checkpoints is not None:
+            self.checkpoints.enforce_budget()
+
+    def prime(self) -> bool:
+        """Run one deck whose shown result came from the cache, so that it has checkpoints
+        before its first edit; False when every deck has them (or they are off)."""
+        if self.checkpoints is None:
+            return False
+        waiting = [
+            path
+            for path, (_, result) in self.last.items()
+            if result.cached and str(path) not in self.checkpoints.decks and path not in self.primed
+        ]
+        if not waiting:
+            return False
+        self.primed.add(waiting[0])
+        deck = read_deck(waiting[0])
+        asyncio.run(self.checker.check([deck], reuse=False))
+        self.checkpoints.enforce_budget()
+        return True
 
     def restyle(self) -> None:
         """Render every deck again with the last results: the theme or the renderer changed."""
@@ -213,7 +270,17 @@ class PreviewServer:
         try:
             while True:
                 folders = self.folders()
-                for changes in watchfiles.watch(*folders, debounce=DEBOUNCE_MS, step=50, recursive=False):
+                for changes in watchfiles.watch(
+                    *folders,
+                    debounce=DEBOUNCE_MS,
+                    step=50,
+                    recursive=False,
+                    yield_on_timeout=True,
+                    rust_timeout=300,
+                ):
+                    if not changes:
+                        self.prime()  # idle: give a deck shown from the cache its checkpoints
+                        continue
                     decks, style = self.changed(file for _, file in changes)
                     if decks:
                         self.refresh(decks)
@@ -224,3 +291,5 @@ class PreviewServer:
         finally:
             server.shutdown()
             self.checker.close()
+            if self.checkpoints is not None:
+                self.checkpoints.close()

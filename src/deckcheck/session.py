@@ -11,12 +11,16 @@ nothing, a timeout, a dead kernel). DeckRunner, `serve` and the pytest plugin al
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from . import env_names
+from .checkpoint_store import Checkpoint
 from .deck import Block, Deck
 from .failures import FailureReader, one_line
 from .kernel_client import CellRun, KernelClient, error_output
@@ -29,6 +33,7 @@ __all__ = ["DeckSession", "KernelError", "RunOptions"]
 
 DEFAULT_TIMEOUT = 300.0  # seconds per block when nothing else says
 SESSIONS = "deckcheck.doctest_sessions"
+CHECKPOINTS = "deckcheck.checkpoints"
 RESOURCE_PROBES = {
     "cuda": "__import__('torch').cuda.is_available()",
     "mps": "__import__('torch').backends.mps.is_available()",
@@ -51,10 +56,13 @@ class DeckSession:
 
     After close() nothing of the kernel is left: not the process, not its children."""
 
-    def __init__(self, deck: Deck, options: RunOptions) -> None:
+    def __init__(self, deck: Deck, options: RunOptions, resume: Checkpoint | None = None) -> None:
+        """`resume`: start from a checkpoint of an earlier kernel of this deck (serve)."""
         self.deck = deck
         self.options = options
-        self.kernel = KernelProcess(deck.folder.resolve(), _kernel_env(options))
+        self.resumed = resume
+        resume_fifo = resume.fifo if resume is not None else ""
+        self.kernel = KernelProcess(deck.folder.resolve(), _kernel_env(options), resume_fifo)
         self.client = KernelClient(self.kernel, options.output_limit, options.interrupt_grace)
         self.reader = FailureReader(deck, options.memory_limit)
         self.resources: dict[str, bool] = {}
@@ -178,6 +186,29 @@ class DeckSession:
                 if block is not None:
                     opened.setdefault(block.index, set()).add(str(name))
         return opened
+
+    async def checkpoint(self, folder: Path) -> Checkpoint | None:
+        """Fork a checkpoint of the kernel as it is now (between blocks); None if refused."""
+        if not self.alive:
+            return None
+        code = f"__import__({CHECKPOINTS!r}, fromlist=['_']).take({str(folder)!r}, {os.getpid()})"
+        value = await self.client.evaluate(code, timeout=30)
+        answer = json.loads(value) if value else {}
+        return Checkpoint(int(answer["pid"]), str(answer["fifo"])) if "pid" in answer else None
+
+    async def writing_blocks(self) -> set[int]:
+        """The blocks whose code changed files (outside the temporary folder)."""
+        counts = await self.client.call("writing_cells", CHECKPOINTS) if self.alive else None
+        return {self.reader.cells[c].index for c in counts or () if c in self.reader.cells}
+
+    def cells(self) -> dict[int, int]:
+        """The kernel's execution count → block index, for every block it ran."""
+        return {count: block.index for count, block in self.reader.cells.items()}
+
+    def remember_cells(self, cells: dict[int, int]) -> None:
+        """A resumed kernel carries on the execution counts of the kernel it was taken from."""
+        for count, index in cells.items():
+            self.reader.remember(count, self.deck.blocks[index])
 
     async def device(self) -> str:
         """What the deck's torch computes on ("CPU", "CUDA", "MPS"), "" if it has no torch."""

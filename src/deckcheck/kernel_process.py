@@ -23,7 +23,9 @@ from . import env_names
 
 
 class DeckcheckSpecs(KernelSpecManager):
-    """One kernel spec: this Python running `deckcheck.in_kernel`."""
+    """One kernel spec: a Python (this one, or a matrix environment's) running `deckcheck.in_kernel`."""
+
+    python = sys.executable
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         from . import fork_server
@@ -32,7 +34,7 @@ class DeckcheckSpecs(KernelSpecManager):
         if fork_server.active() is not None:
             metadata["kernel_provisioner"] = {"provisioner_name": "deckcheck-forked", "config": {}}
         return KernelSpec(
-            argv=[sys.executable, "-m", "deckcheck.in_kernel", "-f", "{connection_file}"],
+            argv=[self.python, "-m", "deckcheck.in_kernel", "-f", "{connection_file}"],
             language="python",
             display_name="deckcheck",
             metadata=metadata,
@@ -46,10 +48,12 @@ class KernelError(RuntimeError):
 class KernelProcess:
     """A kernel started for one deck, in the deck's folder, with bounded side channels."""
 
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], python: str = sys.executable) -> None:
         self.cwd = cwd
         self.env = env
-        self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=DeckcheckSpecs())
+        specs = DeckcheckSpecs()
+        specs.python = python
+        self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=specs)
         self.exit_wait = 5.0  # seconds the kernel gets to run its exit handlers
         self.stderr_tail: deque[str] = deque(maxlen=40)
         fd, crash_log = tempfile.mkstemp(prefix="deckcheck-kernel-", suffix=".log")

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -159,9 +160,10 @@ def _make(folder: Path, wanted: list[str], base: tuple[str, ...]) -> float:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
     _link_base(_site_dir(folder), base)
     command = [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-input", *wanted]
-    done = subprocess.run(
-        command, env=pip_environment(), capture_output=True, text=True, stdin=subprocess.DEVNULL
-    )
+    with _terminate_as_interrupt():  # subprocess.run stops pip on the way out
+        done = subprocess.run(
+            command, env=pip_environment(), capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
     if done.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise NotInstallable(pip_reason(done.stderr or done.stdout, done.returncode))
@@ -217,6 +219,20 @@ def pip_reason(output: str, status: int) -> str:
         lines = [line.strip() for line in output.splitlines() if line.strip()]
         return lines[-1][:300] if lines else f"pip exited with status {status}"
     return FROM_VERSIONS.sub("", errors[0]).strip()[:300]
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt meanwhile, so that no pip outlives the command."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

@@ -8,11 +8,16 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 # The torch pair that this machine's pip finds on disk; override for another machine.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+# `make matrix`: the oldest torch that pyproject.toml claims, the pinned one, the newest on the registry.
+OLDEST_SPEC ?= $(strip $(shell sed -n -E 's/^ *"(torch|torchvision)>=([0-9.]+)",?$$/\1==\2/p' pyproject.toml))
+NEWEST_SPEC ?= torch==2.15.0 torchvision==0.29.2
+# Lectures must not lean on what is on its way out: deprecations fail `make check` and CI.
+WARNINGS ?= -W error::DeprecationWarning -W error::FutureWarning
 DECKS ?= slides
 ARGS ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf serve test bench fuzz lint clean
+.PHONY: all setup python node browser data diagrams check build html pdf serve matrix test bench fuzz lint clean
 
 all: build
 
@@ -40,19 +45,23 @@ diagrams: $(PY_STAMP)
 	$(BIN)/python scripts/draw_autograd_graphs.py
 
 check: python data
-	$(DECKCHECK) check $(DECKS) $(ARGS)
+	$(DECKCHECK) check $(DECKS) $(WARNINGS) $(ARGS)
 
 build: setup
-	$(DECKCHECK) build $(DECKS) $(ARGS)
+	$(DECKCHECK) build $(DECKS) $(WARNINGS) $(ARGS)
 
 html: setup
-	$(DECKCHECK) build --formats html $(DECKS) $(ARGS)
+	$(DECKCHECK) build --formats html $(DECKS) $(WARNINGS) $(ARGS)
 
 pdf: setup
-	$(DECKCHECK) build --formats pdf $(DECKS) $(ARGS)
+	$(DECKCHECK) build --formats pdf $(DECKS) $(WARNINGS) $(ARGS)
 
 serve: setup
-	$(DECKCHECK) serve $(DECKS) $(ARGS)
+	$(DECKCHECK) serve $(DECKS) $(WARNINGS) $(ARGS)
+
+matrix: python data
+	$(DECKCHECK) matrix $(DECKS) --with "$(OLDEST_SPEC)" --with "$(TORCH_SPEC)" --with "$(NEWEST_SPEC)" \
+		$(WARNINGS) --markdown MATRIX.md $(ARGS)
 
 test: setup
 	$(BIN)/pytest -q $(ARGS)

@@ -14,7 +14,9 @@ from .formats import FORMATS, ProduceJob
 from .generated_copy import GeneratedDeck, RenderError, generated_copy
 from .manifest import SiteEntry
 from .marp import MarpError, browser_path, project_root, render_folder
+from .matrix import passed_on
 from .overflow import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
+from .project import cache_root
 from .publish import Site
 from .report import location
 from .results import DeckResult
@@ -245,4 +247,5 @@ class Builder:
             checked_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             versions=dict(result.versions),
             standins=list(result.standins),
+            passed_on=passed_on(cache_root(deck.folder), deck),
         )

@@ -3,9 +3,10 @@
 The key covers what can change a result: the blocks' code and options in order, the bytes
 of the images and local files the deck references and of the local modules its blocks
 import (`from helpers import f` with helpers.py beside the deck, and what those import in
-turn), the Python version, the installed distributions, whether stand-in data is in use,
-and deckcheck's own version. Prose and styling are not in it. Entries are written whole
-(temp file + rename) or not at all.
+turn), the command line's warning filters, the Python version, the installed distributions
+(a matrix environment's, when the kernel runs in one), whether stand-in data is in use, and
+deckcheck's own version. Prose and styling are not in it. Entries are written whole (temp
+file + rename) or not at all.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .imports import imported_names
 from .parser import image_path
 from .results import DeckResult
 
-FORMAT = 3  # of the cached results; a change here invalidates every entry
+FORMAT = 4  # of the cached results; a change here invalidates every entry
 STRING_LITERAL = re.compile(r"""(?:'([^'\\\n]{1,200})'|"([^"\\\n]{1,200})")""")
 
 
@@ -102,10 +103,13 @@ def block_inputs(deck: Deck, block: Block) -> list[Path]:
     return sorted(_literal_files(deck.folder, block.code) | _imported_modules(deck.folder, [block.code]))
 
 
-def deck_key(deck: Deck, runtime: dict[str, str], standins: dict[str, str]) -> str:
+def deck_key(
+    deck: Deck, runtime: dict[str, str], standins: dict[str, str], filters: tuple[str, ...] = ()
+) -> str:
     files = {str(path): file_digest(path) for path in [*referenced_files(deck), *local_modules(deck)]}
     material = {
         "format": FORMAT,
+        "filters": list(filters),
         "blocks": [[block.code, block.info] for block in deck.blocks],
         "settings": repr(deck.settings),
         "files": files,
@@ -123,17 +127,23 @@ class ResultCache:
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, key: str, deck: Deck) -> DeckResult | None:
+    def get(self, key: str, deck: Deck, failures: bool = False) -> DeckResult | None:
+        """The stored result; one with failures only if `failures` (the matrix keeps those)."""
         try:
             data = json.loads(self._entry(key).read_text("utf-8"))
             result = DeckResult.from_dict(data)
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        if result.count("failed") and not failures:
+            return None
         return replace(result, path=str(deck.path), problems=deck.problems, cached=True)
 
-    def put(self, key: str, result: DeckResult) -> None:
-        """Store a result whose blocks all passed or were skipped on purpose."""
-        if result.count("failed") or any(b.reason.startswith("not run") for b in result.blocks):
+    def put(self, key: str, result: DeckResult, failures: bool = False) -> None:
+        """Store a result whose blocks all passed or were skipped on purpose, or with `failures`
+        one that failed, as long as every block ran (no lost kernel, no interruption)."""
+        if (result.count("failed") and not failures) or any(
+            b.reason.startswith("not run") for b in result.blocks
+        ):
             return
         data = replace(result, problems=(), cached=False).to_dict()
         write_atomic(self._entry(key), json.dumps(data))

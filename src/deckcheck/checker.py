@@ -21,6 +21,7 @@ from .results import BlockResult, DeckResult
 
 if TYPE_CHECKING:
     from .checkpoint_store import CheckpointStore
+    from .environments import Environment
     from .executor import RunOptions
 
 
@@ -31,6 +32,9 @@ class CheckOptions:
     timeout: float | None = None  # per block, from the command line; None: the deck's or 300 s
     memory_limit: int = 0
     exitfirst: bool = False  # stop each deck at its first failure
+    filterwarnings: tuple[str, ...] = ()  # -W filters, pytest's syntax
+    environment: Environment | None = None  # a matrix environment to run the kernels in
+    keep_failures: bool = False  # cache failed results too (the matrix: pinned environments)
 
     @property
     def job_count(self) -> int:
@@ -78,11 +82,14 @@ class Checker:
         """Check the decks; `reuse=False` runs them even when a cached result would do."""
         self.cache_dir = cache_root(*(deck.folder for deck in decks))
         self.cache = ResultCache(self.cache_dir / "results")
-        fingerprint = runtime.runtime_fingerprint()
+        environment = self.options.environment
+        fingerprint = environment.fingerprint() if environment else runtime.runtime_fingerprint()
         data = standins(self.cache_dir)
-        keys = [deck_key(deck, fingerprint, data) for deck in decks]
+        keys = [deck_key(deck, fingerprint, data, self.options.filterwarnings) for deck in decks]
         cached = [
-            self.cache.get(key, deck) if self.options.use_cache and reuse else None
+            self.cache.get(key, deck, self.options.keep_failures)
+            if self.options.use_cache and reuse
+            else None
             for deck, key in zip(decks, keys, strict=True)
         ]
         results: list[DeckResult | None] = list(cached)
@@ -113,15 +120,18 @@ class Checker:
         # A kernel whose OpenMP pool has run cannot be forked safely: with checkpoints (serve),
         # every kernel computes on one thread, resumed or not, so their results agree.
         env = kernel_env(os.cpu_count() or 1 if self.checkpoints else jobs, self.cache_dir)
+        python = self.options.environment.python if self.options.environment else ""
         options = RunOptions(
             timeout=self.options.timeout,
             exitfirst=self.options.exitfirst,
+            filterwarnings=self.options.filterwarnings,
             memory_limit=self.options.memory_limit,
             env=env,
             network=network_allowed() if _needs_network(decks, pending) else False,
+            python=python,
         )
         server = self.server if self.server is not None and self.server.running else None
-        server = server or await _fork_server([decks[i] for i in pending], env)
+        server = server or await _fork_server([decks[i] for i in pending], env, python or sys.executable)
         interrupted = True
         try:
             await self._run_decks(decks, pending, keys, done, options, jobs)
@@ -153,7 +163,8 @@ class Checker:
         runner = DeckRunner(
             options, progress=self.on_block, starting=self.on_block_start, checkpoints=self.checkpoints
         )
-        versions = runtime.versions()
+        environment = self.options.environment
+        versions = environment.versions() if environment else runtime.versions()
         timings = Timings(self.cache_dir / "timings.json")
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in sorted(pending, key=lambda i: -timings.estimate(decks[i])):  # longest first
@@ -168,7 +179,7 @@ class Checker:
                     done[index].set_exception(error)
                     continue
                 if self.options.use_cache and decks[index].runnable:
-                    self.cache.put(keys[index], result)
+                    self.cache.put(keys[index], result, self.options.keep_failures)
                 timings.record(decks[index], result.duration)
                 done[index].set_result(result)
 
@@ -185,16 +196,17 @@ class Checker:
             await runner.drain(kill=not finished)
 
 
-async def _fork_server(decks: Sequence[Deck], env: dict[str, str]):
+async def _fork_server(decks: Sequence[Deck], env: dict[str, str], python: str):
     """A zygote that kernels fork from (on Linux, unless DECKCHECK_FORK=0): it imports what the
-    decks import and warms it up once, and each kernel, forked from it, starts warm."""
+    decks import and warms it up once, and each kernel, forked from it, starts warm. `python`
+    is the kernels' interpreter (a matrix environment's)."""
     from . import fork_server
 
     if os.environ.get(env_names.FORK) == "0" or sys.platform != "linux":
         return None
     codes = [deck.settings.setup for deck in decks]
     codes += [block.code for deck in decks for block in deck.blocks if not block.options.skip_execution]
-    server = fork_server.Zygote(fork_server.wanted_preloads(codes), env)
+    server = fork_server.Zygote(fork_server.wanted_preloads(codes), env, python)
     try:
         started = await asyncio.to_thread(server.start)
     except Exception:  # no fork server, then: kernels start the usual way

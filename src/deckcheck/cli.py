@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import shlex
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import __version__
+from .atomic import write_atomic
 from .checker import Checker, CheckOptions, default_memory_limit
 from .console import Console
 from .deck import Deck
 from .discover import find_decks
 from .errors import UsageError
+from .report import closing_line
 from .results import DeckResult
 
 T = TypeVar("T")
@@ -57,7 +60,17 @@ def _jobs(text: str) -> int:
     return value
 
 
-def _check_arguments(parser: argparse.ArgumentParser) -> None:
+def _warning_filter(text: str) -> str:
+    from .fences import OptionError, check_warning_filter
+
+    try:
+        check_warning_filter(text)
+    except OptionError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _check_arguments(parser: argparse.ArgumentParser, junit: bool = True) -> None:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="deck files or folders of decks (default: slides/)"
     )
@@ -70,9 +83,10 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="decks checked at once (default: one per core)",
     )
-    parser.add_argument(
-        "--junit-xml", type=Path, metavar="FILE", help="also write one JUnit testcase per block"
-    )
+    if junit:
+        parser.add_argument(
+            "--junit-xml", type=Path, metavar="FILE", help="also write one JUnit testcase per block"
+        )
     parser.add_argument(
         "--timeout",
         type=_positive,
@@ -87,6 +101,16 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeline",
         action="store_true",
         help="print where each deck's time went (kernel start, connection, blocks, teardown)",
+    )
+    parser.add_argument(
+        "-W",
+        "--filterwarnings",
+        type=_warning_filter,
+        action="append",
+        default=[],
+        metavar="FILTER",
+        help="a warning filter, pytest's action:message:category:module syntax, e.g. "
+        "error::DeprecationWarning (repeatable; later ones win)",
     )
     parser.add_argument(
         "--memory-limit",
@@ -137,6 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 2G, all decks together; 0 turns them off)",
     )
     serve.set_defaults(func=command_serve)
+    matrix = commands.add_parser(
+        "matrix", help="check the decks against other versions of their packages, each in its own environment"
+    )
+    _check_arguments(matrix, junit=False)
+    matrix.add_argument(
+        "--with",
+        dest="specs",
+        action="append",
+        required=True,
+        type=_spec,
+        metavar="SPEC",
+        help='pip requirements, e.g. "torch==2.6.0 torchvision==0.21.0", or current (repeatable)',
+    )
+    matrix.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table, e.g. MATRIX.md")
+    matrix.set_defaults(func=command_matrix)
     return parser
 
 
@@ -151,6 +190,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         timeout=args.timeout,
         memory_limit=memory,
         exitfirst=args.exitfirst,
+        filterwarnings=tuple(args.filterwarnings),
     )
 
 
@@ -209,6 +249,56 @@ def command_build(args: argparse.Namespace) -> int:
         console.say(f"site: {args.site / 'index.html'}")
     console.finish(results)
     return 1 if outcome.withheld or outcome.failed else exit_status(results)
+
+
+def _spec(text: str) -> str:
+    from .environments import check_spec
+
+    try:
+        return check_spec(text)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def command_matrix(args: argparse.Namespace) -> int:
+    from . import matrix
+    from .project import cache_root
+    from .report import standin_warning
+
+    paths = find_decks(args.paths or ["slides"])
+    if not paths:
+        raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
+    options = _options(args)
+    decks = Checker(options).read(paths)
+    cache = cache_root(*(deck.folder for deck in decks))
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    def note(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    def check(checker: Checker, decks: Sequence[Deck]) -> list[DeckResult]:
+        return run_async(checker.check(decks))
+
+    runs = []
+    for spec in dict.fromkeys(args.specs):
+        run = matrix.run_spec(decks, spec, options, cache, check, note)
+        runs.append(run)
+        for index, deck in enumerate(decks):
+            result = run.results[index] if run.results else None
+            for line in matrix.run_lines(deck, run, result):
+                say(line)
+    results = [result for run in runs for result in run.results]
+    matrix.record_passes(cache, decks, runs)
+    if args.markdown:
+        command = "deckcheck " + " ".join(shlex.quote(arg) for arg in args.argv)
+        write_atomic(args.markdown, matrix.markdown(decks, runs, command))
+    warning = standin_warning(results)
+    if warning:
+        note(warning)
+    say(closing_line(results))
+    return 0 if all(run.ok for run in runs) else 1
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -273,6 +363,7 @@ def run_async(work: Awaitable[T]) -> T:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -80,6 +80,8 @@ class Console:
                 self.say(report.failure_report(deck, block))
             elif block.status == "skipped" and block.reason.startswith("requires"):
                 self.say(report.skip_line(path, block))
+            for warning in block.warnings:
+                self.say(report.warning_report(path, warning))
         self.say(report.deck_line(result))
         if self.show_timeline and result.timeline:
             self.say(f"  timeline: {timeline_text(result.timeline)}")

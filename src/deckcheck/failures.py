@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from .deck import Block, Deck
-from .results import Failure, Frame
+from .doctest_sessions import examples
+from .results import DeckWarning, Failure, Frame
 from .text import clean
 
 CRASH_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
@@ -20,6 +21,7 @@ CELL_FILE = re.compile(r"^deckcheck-cell (\d+) (.+)$")
 RUNNING = re.compile(r"^deckcheck-running (\d+) (.+)$")
 ON_LINE = re.compile(r"\bon line (\d+)")
 MEMORY_MESSAGES = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
+WARNING_MACHINERY = ("/warnings.py", "/deckcheck/kernel_warnings.py")  # where `error` raises a warning
 
 
 class FailureReader:
@@ -90,9 +92,28 @@ class FailureReader:
             return files[statements[-1].group(2)].deck_line(int(statements[-1].group(1)))
         return None
 
+    def warning(self, block: Block, raw: dict) -> DeckWarning | None:
+        """A warning the kernel kept (kernel_warnings), at its deck line: in a cell, or in an
+        example of the doctest session that `block` is."""
+        if raw.get("example") is not None:
+            found = examples(block.code) if block.session else []
+            number = int(raw["example"])
+            if number >= len(found):
+                return None
+            line = block.deck_line(found[number].lineno + int(raw["line"]))
+        elif raw.get("cell") in self.cells:
+            line = self.cells[raw["cell"]].deck_line(int(raw["line"]))
+        else:
+            return None
+        where = short_path(raw["location"]) if raw.get("location") else ""
+        message = one_line(str(raw["message"]))
+        return DeckWarning(
+            line, self.deck.slide_at(line), raw["category"], message, where, int(raw.get("count", 1))
+        )
+
     def frames(self, details: dict) -> tuple[Frame, ...]:
         """The deck's own frames plus the library frame that raised, innermost last."""
-        raw = details.get("frames", [])
+        raw = [f for f in details.get("frames", []) if not str(f.get("file")).endswith(WARNING_MACHINERY)]
         first = next((i for i, frame in enumerate(raw) if frame.get("cell") in self.cells), None)
         if first is None:
             return ()

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import difflib
 import json
 import re
@@ -62,6 +63,10 @@ def check_warning_filter(text: str) -> None:
         raise OptionError(f"unknown action {action!r} in warning filter {text!r} (known: {known})")
     if len(parts) == 5 and parts[4].strip() and not parts[4].strip().isdigit():
         raise OptionError(f"the line of warning filter {text!r} must be a number")
+    category = parts[2].strip() if len(parts) > 2 else ""
+    builtin = getattr(builtins, category, None)
+    if category and "." not in category and not (isinstance(builtin, type) and issubclass(builtin, Warning)):
+        raise OptionError(f"unknown warning category {category!r} in warning filter {text!r}")
 
 
 def _filters(value: object) -> tuple[str, ...]:

@@ -59,9 +59,10 @@ class ZygoteError(RuntimeError):
 class Zygote:
     """The deckcheck side of the fork server: start it, ask it to fork, ask after its children."""
 
-    def __init__(self, preload: list[str], env: dict[str, str]) -> None:
+    def __init__(self, preload: list[str], env: dict[str, str], python: str = sys.executable) -> None:
         self.preload = preload
         self.env = env
+        self.python = python  # the kernels' interpreter (a matrix environment's)
         self.process: subprocess.Popen | None = None
         self.lock = threading.Lock()
         self.usable = False
@@ -71,7 +72,7 @@ class Zygote:
         """Start the zygote and wait until it has imported everything; False if it cannot fork."""
         global _active
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deckcheck.fork_server", *self.preload],
+            [self.python, "-m", "deckcheck.fork_server", *self.preload],
             env={**self.env, **dict.fromkeys(env_names.THREADS, "1")},  # no thread pools: it must fork
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -43,7 +43,7 @@ def _row(entry: SiteEntry) -> str:
         f"<td>{links}</td>",
         f'<td class="num">{entry.passed} passed, {entry.skipped} skipped</td>',
         f"<td>{escape(entry.checked_at)}</td>",
-        f"<td>{escape(versions)}</td>",
+        f"<td>{escape(versions)}{''.join(f'<br>passed on {escape(v)}' for v in entry.passed_on)}</td>",
         f'<td class="{data_class}">{escape(data)}</td>',
         f"<td>{status}</td>",
     ]

@@ -83,9 +83,9 @@ class KernelClient:
         parsed = await self.call("last_error")
         return parsed if isinstance(parsed, dict) else None
 
-    async def call(self, function: str, module: str = IN_KERNEL) -> Any:
-        """The JSON that MODULE.FUNCTION() returns in the kernel, or None."""
-        value = await self.evaluate(f"__import__({module!r}, fromlist=['_']).{function}()")
+    async def call(self, function: str, module: str = IN_KERNEL, args: tuple = ()) -> Any:
+        """The JSON that MODULE.FUNCTION(*ARGS) returns in the kernel (ARGS: Python literals), or None."""
+        value = await self.evaluate(f"__import__({module!r}, fromlist=['_']).{function}(*{args!r})")
         try:
             return json.loads(value) if value else None
         except ValueError:

@@ -24,10 +24,12 @@ from . import env_names
 
 
 class DeckcheckSpecs(KernelSpecManager):
-    """One kernel spec: this Python running `deckcheck.in_kernel` (forked from the fork server
-    when one runs, or resumed from a checkpoint's FIFO when `resume_fifo` is set)."""
+    """One kernel spec: a Python (this one, or a matrix environment's) running `deckcheck.in_kernel`,
+    forked from the fork server when one runs, or resumed from a checkpoint's FIFO when
+    `resume_fifo` is set."""
 
     resume_fifo = Unicode("")
+    python = sys.executable
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         from . import fork_server
@@ -37,7 +39,7 @@ class DeckcheckSpecs(KernelSpecManager):
             config = {"resume_fifo": self.resume_fifo} if self.resume_fifo else {}
             metadata["kernel_provisioner"] = {"provisioner_name": "deckcheck-forked", "config": config}
         return KernelSpec(
-            argv=[sys.executable, "-m", "deckcheck.in_kernel", "-f", "{connection_file}"],
+            argv=[self.python, "-m", "deckcheck.in_kernel", "-f", "{connection_file}"],
             language="python",
             display_name="deckcheck",
             metadata=metadata,
@@ -51,10 +53,13 @@ class KernelError(RuntimeError):
 class KernelProcess:
     """A kernel started for one deck, in the deck's folder, with bounded side channels."""
 
-    def __init__(self, cwd: Path, env: dict[str, str], resume_fifo: str = "") -> None:
+    def __init__(
+        self, cwd: Path, env: dict[str, str], python: str = sys.executable, resume_fifo: str = ""
+    ) -> None:
         self.cwd = cwd
         self.env = env
         specs = DeckcheckSpecs(resume_fifo=resume_fifo)
+        specs.python = python
         self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=specs)
         self.exit_wait = 5.0  # seconds the kernel gets to run its exit handlers
         self.stderr_tail: deque[str] = deque(maxlen=40)

@@ -24,6 +24,7 @@ class SiteEntry:
     versions: dict[str, str] = field(default_factory=dict)
     standins: list[str] = field(default_factory=list)
     withheld: str = ""  # why the latest build did not publish it; empty when it did
+    passed_on: list[str] = field(default_factory=list)  # versions it passed `deckcheck matrix` on
 
     @classmethod
     def from_dict(cls, data: dict) -> SiteEntry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .deck import Deck, Problem
-from .results import BlockResult, DeckResult, Failure
+from .results import BlockResult, DeckResult, DeckWarning, Failure
 from .text import shorten
 
 EXCERPT_BEFORE = 3
@@ -81,6 +81,20 @@ def _output(output: str) -> str:
     return f"  Output (last {len(tail)} lines):\n{indented}"
 
 
+def warning_line(path: str, warning: DeckWarning) -> str:
+    """`PATH:LINE: slide N: warning: Category: message`, how often that line triggered it."""
+    times = f" ({warning.count} times)" if warning.count > 1 else ""
+    return (
+        f"{location(path, warning.line, warning.slide)} warning: {warning.category}: {warning.message}{times}"
+    )
+
+
+def warning_report(path: str, warning: DeckWarning) -> str:
+    """The warning's line, then where it was raised when that is outside the deck."""
+    where = f"\n  issued at {warning.location}" if warning.location else ""
+    return warning_line(path, warning) + where
+
+
 def skip_line(path: str, result: BlockResult) -> str:
     return f"{location(path, result.line, result.slide)} skipped: {result.reason}"
 
@@ -107,7 +121,7 @@ def standin_warning(results: Sequence[DeckResult]) -> str | None:
     if not used:
         return None
     names = sorted({name for r in used for name in r.standins})
-    decks = ", ".join(r.path for r in used)
+    decks = ", ".join(dict.fromkeys(r.path for r in used))  # once each, though a matrix runs it again
     return (
         f"WARNING: ran on stand-in data ({', '.join(names)}), not the real downloads: {decks}. "
         "The cache was filled without network access; see scripts/fetch_data.py."

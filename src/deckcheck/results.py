@@ -40,6 +40,18 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class DeckWarning:
+    """A warning the deck's code triggered, at the deck line whose statement led to it."""
+
+    line: int
+    slide: int
+    category: str  # DeprecationWarning, FutureWarning, UserWarning, ...
+    message: str  # its first line
+    location: str = ""  # where it was raised, when that is outside the deck: torch/functional.py:504
+    count: int = 1  # how many times that line triggered it
+
+
+@dataclass(frozen=True)
 class BlockResult:
     index: int
     line: int  # the block's fence line
@@ -51,6 +63,7 @@ class BlockResult:
     figures: tuple[Figure, ...] = ()  # kept for show-output blocks
     duration: float = 0.0
     standins: tuple[str, ...] = ()  # stand-in data sets its result rests on (see standin_flow)
+    warnings: tuple[DeckWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,4 +113,7 @@ def _block_from_dict(data: dict) -> BlockResult:
         failure = Failure(**{**failure, "frames": frames})
     figures = tuple(Figure(**figure) for figure in data.get("figures", ()))
     standins = tuple(data.get("standins", ()))
-    return BlockResult(**{**data, "failure": failure, "figures": figures, "standins": standins})
+    warned = tuple(DeckWarning(**warning) for warning in data.get("warnings", ()))
+    return BlockResult(
+        **{**data, "failure": failure, "figures": figures, "standins": standins, "warnings": warned}
+    )

@@ -217,6 +217,8 @@ class PreviewServer:
             problems = failure_text(deck, result)
             self.state.publish(self.stems[str(deck.path)], problems, deck.title)
             self.say(report.deck_line(result) + (f"\n{problems}" if problems else ""))
+            for warning in (warning for block in result.blocks for warning in block.warnings):
+                self.say(report.warning_report(str(deck.path), warning))
         if self.checkpoints is not None:
             self.checkpoints.enforce_budget()
 

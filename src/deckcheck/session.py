@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from .deck import Block, Deck
 from .failures import FailureReader, one_line
 from .kernel_client import CellRun, KernelClient, error_output
 from .kernel_process import KernelError, KernelProcess
-from .results import BlockResult, Failure, Figure
+from .results import BlockResult, DeckWarning, Failure, Figure
 from .text import clean
 from .timeline import Timeline
 
@@ -34,6 +35,7 @@ __all__ = ["DeckSession", "KernelError", "RunOptions"]
 DEFAULT_TIMEOUT = 300.0  # seconds per block when nothing else says
 SESSIONS = "deckcheck.doctest_sessions"
 CHECKPOINTS = "deckcheck.checkpoints"
+WARNINGS = "deckcheck.kernel_warnings"
 RESOURCE_PROBES = {
     "cuda": "__import__('torch').cuda.is_available()",
     "mps": "__import__('torch').backends.mps.is_available()",
@@ -49,6 +51,8 @@ class RunOptions:
     output_limit: int = 200_000  # characters of printed output kept per block
     env: dict[str, str] = field(default_factory=dict)  # the kernel's whole environment
     network: bool = False  # whether requires=["network"] blocks may run
+    filterwarnings: tuple[str, ...] = ()  # the command line's -W filters (pytest's syntax)
+    python: str = ""  # the kernel's interpreter (a matrix environment's); "" for this one
 
 
 class DeckSession:
@@ -62,7 +66,9 @@ class DeckSession:
         self.options = options
         self.resumed = resume
         resume_fifo = resume.fifo if resume is not None else ""
-        self.kernel = KernelProcess(deck.folder.resolve(), _kernel_env(options), resume_fifo)
+        self.kernel = KernelProcess(
+            deck.folder.resolve(), _kernel_env(options), options.python or sys.executable, resume_fifo
+        )
         self.client = KernelClient(self.kernel, options.output_limit, options.interrupt_grace)
         self.reader = FailureReader(deck, options.memory_limit)
         self.resources: dict[str, bool] = {}
@@ -116,6 +122,9 @@ class DeckSession:
         code = block.code
         if block.session:
             code = f"__import__({SESSIONS!r}, fromlist=['_']).run({block.code!r}, {str(self.deck.path)!r})"
+        bad_filter = await self.client.call("begin", WARNINGS, (self.warning_filters(block),))
+        if bad_filter:
+            return failed(block, Failure(block.first_code_line, block.slide, bad_filter))
         with self.timeline.phase("blocks"):
             run = await self.client.run_cell(code, limit)
         self.reader.remember(run.execution_count, block)
@@ -123,12 +132,30 @@ class DeckSession:
         failure = self._failure(block, run, limit)
         if failure is None and block.session and run.state == "done":
             failure = self._session_failure(block, await self.client.call("last_result", SESSIONS))
-        duration = time.monotonic() - started
+        warned = await self._warnings(block) if run.state == "done" else ()
+        extra = {
+            "output": output,
+            "figures": figures,
+            "duration": time.monotonic() - started,
+            "warnings": warned,
+        }
         if failure is not None:
-            return failed(block, failure, output=output, figures=figures, duration=duration)
-        return BlockResult(
-            block.index, block.line, block.slide, "passed", output=output, figures=figures, duration=duration
-        )
+            return failed(block, failure, **extra)
+        return BlockResult(block.index, block.line, block.slide, "passed", **extra)
+
+    def warning_filters(self, block: Block) -> list[tuple[str, bool]]:
+        """The deck's filters, then the command line's, then the block's: later ones win, as in
+        pytest (ini, -W, marks); the command line's are literal text, the others patterns."""
+        return [
+            *((text, False) for text in self.deck.settings.filterwarnings),
+            *((text, True) for text in self.options.filterwarnings),
+            *((text, False) for text in block.options.filterwarnings),
+        ]
+
+    async def _warnings(self, block: Block) -> tuple[DeckWarning, ...]:
+        kept = await self.client.call("collected", WARNINGS)
+        found = [self.reader.warning(block, raw) for raw in kept] if isinstance(kept, list) else []
+        return tuple(warning for warning in found if warning is not None)
 
     def _failure(self, block: Block, run: CellRun, limit: float) -> Failure | None:
         if run.state == "timeout":

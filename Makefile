@@ -12,7 +12,7 @@ DECKS ?= slides
 ARGS ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf serve test bench fuzz lint clean
+.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve test notebooks bench fuzz lint clean
 
 all: build
 
@@ -51,11 +51,20 @@ html: setup
 pdf: setup
 	$(DECKCHECK) build --formats pdf $(DECKS) $(ARGS)
 
+handout: setup
+	$(DECKCHECK) build --formats handout $(DECKS) $(ARGS)
+
+notebook: setup
+	$(DECKCHECK) build --formats ipynb $(DECKS) $(ARGS)
+
 serve: setup
 	$(DECKCHECK) serve $(DECKS) $(ARGS)
 
 test: setup
 	$(BIN)/pytest -q $(ARGS)
+
+notebooks: setup
+	$(BIN)/pytest -q -m lectures tests/test_notebooks.py $(ARGS)
 
 bench: setup
 	$(BIN)/python scripts/bench.py $(ARGS)

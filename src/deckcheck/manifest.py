@@ -24,6 +24,8 @@ class SiteEntry:
     versions: dict[str, str] = field(default_factory=dict)
     standins: list[str] = field(default_factory=list)
     withheld: str = ""  # why the latest build did not publish it; empty when it did
+    description: str = ""  # the front matter's `description:`
+    thumbnail: str = ""  # a picture of its title slide, in the site's assets/
 
     @classmethod
     def from_dict(cls, data: dict) -> SiteEntry:
@@ -33,7 +35,8 @@ class SiteEntry:
             if data.get(name):
                 files.setdefault(name, data[name])
             data.pop(name, None)
-        return cls(**data, files=files)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in data.items() if key in known}, files=files)
 
 
 def read_manifest(folder: Path) -> dict[str, SiteEntry]:

@@ -17,7 +17,7 @@ DECKS ?= slides
 ARGS ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf serve matrix test bench fuzz lint clean
+.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve matrix test notebooks bench fuzz lint clean
 
 all: build
 
@@ -56,6 +56,12 @@ html: setup
 pdf: setup
 	$(DECKCHECK) build --formats pdf $(DECKS) $(WARNINGS) $(ARGS)
 
+handout: setup
+	$(DECKCHECK) build --formats handout $(DECKS) $(ARGS)
+
+notebook: setup
+	$(DECKCHECK) build --formats ipynb $(DECKS) $(ARGS)
+
 serve: setup
 	$(DECKCHECK) serve $(DECKS) $(WARNINGS) $(ARGS)
 
@@ -65,6 +71,9 @@ matrix: python data
 
 test: setup
 	$(BIN)/pytest -q $(ARGS)
+
+notebooks: setup
+	$(BIN)/pytest -q -m lectures tests/test_notebooks.py $(ARGS)
 
 bench: setup
 	$(BIN)/python scripts/bench.py $(ARGS)

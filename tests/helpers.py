@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -66,3 +67,61 @@ def tagged_processes(tag: str) -> list[psutil.Process]:
         except psutil.Error:
             continue
     return found
+
+
+RERUN = """
+import sys, nbformat
+from nbclient import NotebookClient
+notebook = nbformat.read(sys.argv[1], 4)
+NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+nbformat.write(notebook, sys.argv[3])
+"""
+
+
+ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # a repr's memory address differs in every process
+
+
+def _cell_outputs(cell: dict) -> tuple[str, int]:
+    """What a code cell printed (as deckcheck keeps it: streams, plain results, the error of a
+    raises-exception cell; memory addresses masked) and how many images it showed."""
+    from deckcheck.text import clean
+
+    text, images = [], 0
+    for output in cell.get("outputs", []):
+        kind = output["output_type"]
+        if kind == "stream":
+            text.append(output["text"])
+        elif kind in ("execute_result", "display_data"):
+            if "image/png" in output["data"]:
+                images += 1
+            elif "text/plain" in output["data"] and kind == "execute_result":
+                text.append(output["data"]["text/plain"] + "\n")
+        elif kind == "error":
+            text.append(f"{output['ename']}: {output['evalue']}\n")
+    return ADDRESS.sub(" at 0x…", clean("".join(text))), images
+
+
+def notebook_differences(notebook: Path, cwd: Path, env: dict[str, str]) -> list[str]:
+    """Run a notebook top to bottom in a fresh kernel (nbclient) and say where its outputs
+    differ from the stored ones; an empty list when they are the same."""
+    import nbformat
+
+    executed = notebook.with_name(f"{notebook.stem}.rerun.ipynb")
+    done = subprocess.run(
+        [sys.executable, "-c", RERUN, str(notebook), str(cwd), str(executed)],
+        env={k: v for k, v in env.items() if k != "MPLBACKEND"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        return [f"{notebook.name} did not run: {done.stderr[-2000:]}"]
+    stored = [cell for cell in nbformat.read(notebook, 4).cells if cell.cell_type == "code"]
+    rerun = [cell for cell in nbformat.read(executed, 4).cells if cell.cell_type == "code"]
+    differences = []
+    for number, (before, after) in enumerate(zip(stored, rerun, strict=True), 1):
+        if _cell_outputs(before) != _cell_outputs(after):
+            differences.append(
+                f"{notebook.name} cell {number}: {_cell_outputs(before)} != {_cell_outputs(after)}"
+            )
+    return differences

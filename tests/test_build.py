@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
+import math
 import re
 import shutil
 import subprocess
@@ -10,18 +13,28 @@ import threading
 import time
 import uuid
 from html.parser import HTMLParser
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import nbformat
 import pytest
-from helpers import DECKCHECK, FIXTURES, ROOT, Run, deckcheck, env_for
+from helpers import DECKCHECK, FIXTURES, ROOT, Run, deckcheck, env_for, notebook_differences
 from pypdf import PdfReader
 
+from deckcheck.accessibility import AXE
 from deckcheck.marp import browser_path
 from deckcheck.overflow import browser
 
 SITE_FIXTURES = FIXTURES / "site"
 EXPECTED_SLIDES = {"deck-a": 4, "deck-b": 2, "deck-c": 1}
+FILES = ("{}.html", "{}.pdf", "{}-handout.pdf", "{}.ipynb")
+NOTES = {
+    "deck-a": {
+        2: "A speaker note on the second slide.",
+        4: "The three figures come from the check's own run.",
+    }
+}
 
 pytestmark = pytest.mark.skipif(browser_path() is None, reason="needs Chromium (make installs it)")
 
@@ -48,9 +61,15 @@ def test_every_passing_deck_is_published_with_an_index(built) -> None:
     assert run.last_line == "6 passed, 0 failed, 0 skipped"
     index = (site / "index.html").read_text()
     for stem in EXPECTED_SLIDES:
-        assert (site / f"{stem}.html").is_file() and (site / f"{stem}.pdf").is_file()
-        assert f'href="{stem}.html"' in index and f'href="{stem}.pdf"' in index
+        for name in (pattern.format(stem) for pattern in FILES):
+            assert (site / name).is_file() and f'href="{name}"' in index, name
     assert "Fixture A" in index and "torch " in index
+    assert "A deck that carries an image, math, hidden set-up and figures." in index
+    thumbnails = re.findall(
+        r'<img src="(assets/[0-9a-f]{16}-deck-a-title.png)" alt="Title slide of Fixture A"', index
+    )
+    assert len(thumbnails) == 1 and (site / thumbnails[0]).is_file()
+    assert '<html lang="en">' in (site / "deck-a.html").read_text()
     assert list((site / "assets" / "katex").glob("KaTeX_Main-Regular.*")), "KaTeX's fonts were not copied"
 
 
@@ -140,7 +159,7 @@ def test_a_failing_deck_keeps_its_files_and_the_others_republish(tmp_path: Path)
     shutil.copytree(SITE_FIXTURES, tmp_path / "decks")
     site, cache = tmp_path / "site", tmp_path / "cache"
     assert build(tmp_path / "decks", site, cache).returncode == 0
-    before = {name: digest(site / name) for name in ("deck-a.html", "deck-a.pdf")}
+    before = {name: digest(site / name) for name in (pattern.format("deck-a") for pattern in FILES)}
 
     deck_a = tmp_path / "decks" / "deck-a.md"
     deck_a.write_text(
@@ -160,7 +179,7 @@ def test_a_failing_deck_keeps_its_files_and_the_others_republish(tmp_path: Path)
 def test_two_builds_at_once_both_succeed_and_readers_never_see_a_torn_site(tmp_path: Path) -> None:
     shutil.copytree(SITE_FIXTURES, tmp_path / "decks")
     site, cache = tmp_path / "site", tmp_path / "cache"
-    assert build(tmp_path / "decks", site, cache).returncode == 0  # warm the result cache
+    assert build(tmp_path / "decks", site, cache, "--formats", "html,pdf").returncode == 0  # warm the cache
     torn: list[str] = []
     stop = threading.Event()
 
@@ -179,7 +198,7 @@ def test_two_builds_at_once_both_succeed_and_readers_never_see_a_torn_site(tmp_p
     reader.start()
     processes = [
         subprocess.Popen(
-            [*DECKCHECK, "build", str(tmp_path / "decks"), "--site", str(site)],
+            [*DECKCHECK, "build", str(tmp_path / "decks"), "--site", str(site), "--formats", "html,pdf"],
             cwd=ROOT,
             env=env_for(cache, uuid.uuid4().hex),
             stdout=subprocess.PIPE,
@@ -200,6 +219,7 @@ def test_two_builds_at_once_both_succeed_and_readers_never_see_a_torn_site(tmp_p
 def test_an_overflowing_slide_is_a_warning_or_with_strict_an_error(tmp_path: Path) -> None:
     decks = tmp_path / "decks"
     decks.mkdir()
+    shutil.copy(SITE_FIXTURES / "images" / "line.png", decks / "line.png")
     words = "word " * 500
     hidden = "\n".join(f"h{i} = {i}" for i in range(20))
     shown = "\n".join(f"s{i} = {i}" for i in range(14))
@@ -207,10 +227,11 @@ def test_an_overflowing_slide_is_a_warning_or_with_strict_an_error(tmp_path: Pat
     (decks / "long.md").write_text(
         f"---\ntheme: deckcheck\n---\n\n# Fine\n\n---\n\n## Too much\n\n{words}\n\n---\n\n"
         f'## Too long\n\n```python tags=["remove-cell"]\n{hidden}\n```\n\n```python\n{shown}\n```\n\n---\n\n'
-        f"## Too wide\n\n```python\n{wide}\n```\n"
+        f"## Too wide\n\n```python\n{wide}\n```\n\n---\n\n## Hard to see\n\n"
+        "<style scoped>p { color: #eee; }</style>\n\npale text\n\n![w:200](line.png)\n"
     )
     site, cache = tmp_path / "site", tmp_path / "cache"
-    run = build(decks, site, cache, "--formats", "html")
+    run = build(decks, site, cache, "--formats", "html,handout", "--handout-layout", "1")
     assert run.returncode == 0
     assert f"{decks / 'long.md'}:9: slide 2: content overflows the slide" in run.lines
     assert f"{decks / 'long.md'}:40: slide 3: 14 lines of code shown" in run.lines  # not the hidden block
@@ -218,6 +239,92 @@ def test_an_overflowing_slide_is_a_warning_or_with_strict_an_error(tmp_path: Pat
     assert any(
         line.startswith(f"{decks / 'long.md'}:") and "slide 4: code shrunk to" in line for line in run.lines
     )
+    long = decks / "long.md"
+    assert f"{long}:73: slide 5: image without alt text: line.png" in run.lines
+    contrast = [line for line in run.lines if line.startswith(f"{long}:67: slide 5: accessibility: ")]
+    assert contrast and "color-contrast, serious" in contrast[0]
+    assert len(PdfReader(site / "long-handout.pdf").pages) == 5  # one slide a page
     strict = build(decks, tmp_path / "strict-site", cache, "--formats", "html", "--strict")
     assert strict.returncode == 1
     assert not (tmp_path / "strict-site" / "long.html").exists()
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_handouts_have_three_slides_a_page_their_notes_a_footer_and_an_outline(built) -> None:
+    site, _ = built
+    torch = metadata.version("torch")
+    for stem, slides in EXPECTED_SLIDES.items():
+        pdf = PdfReader(site / f"{stem}-handout.pdf")
+        assert len(pdf.pages) == math.ceil(slides / 3)
+        for page in pdf.pages:
+            assert f"checked against torch {torch}, torchvision " in _words(page.extract_text())
+        for slide, note in NOTES.get(stem, {}).items():
+            assert note in _words(pdf.pages[(slide - 1) // 3].extract_text()), (stem, slide)
+    pdf = PdfReader(site / "deck-a-handout.pdf")
+    assert pdf.outline[0].title == "Fixture A"
+    assert [item.title for item in pdf.outline[1]] == [
+        "An image and math",
+        "Hidden set-up",
+        "Output on the slide",
+    ]
+    assert "answer = secret_setup_value + 1" in pdf.pages[0].extract_text()  # slides are text, not pictures
+
+
+def test_notebooks_carry_the_checks_outputs_and_run_alone_with_the_same(built) -> None:
+    site, _ = built
+    notebook = nbformat.read(site / "deck-a.ipynb", 4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert [cell.metadata.get("tags", []) for cell in code] == [["remove-cell"], [], [], ["remove-cell"], []]
+    assert code[2].outputs[0]["text"] == "the answer is 42\n"
+    assert [output.output_type for output in code[2].outputs] == ["stream", "display_data"]
+    assert "speaker note" not in prose and "<!--" not in prose and "marp:" not in prose and "---" not in prose
+    image = re.search(r"!\[A straight line rising to the right\]\((assets/[^)]+)\)", prose)
+    assert image and (site / image[1]).is_file()
+    env = env_for(site.parent / "cache", uuid.uuid4().hex)
+    for stem in EXPECTED_SLIDES:
+        assert notebook_differences(site / f"{stem}.ipynb", site.parent / "decks", env) == []
+
+
+def test_no_image_in_the_site_has_an_alt_text_that_says_nothing(built) -> None:
+    site, run = built
+    generic = {"", "figure", "image", "img"}
+    checked = 0
+    for page in site.glob("*.html"):
+        for tag in re.findall(r"<img\b[^>]*>", page.read_text()):
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            src = re.search(r'\bsrc="([^"]*)"', tag)
+            assert alt and src, f"{page.name}: {tag}"
+            assert alt[1].strip().lower() not in generic | {Path(src[1]).name.lower()}, f"{page.name}: {tag}"
+            checked += 1
+    assert checked >= 7  # deck A's image and three figures, the index's three title slides
+    assert not [line for line in run.lines if "accessibility" in line or "alt text" in line], run.stdout
+
+
+def test_a_word_on_one_slide_is_found_by_the_sites_search(built) -> None:
+    site, _ = built
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with browser(browser_path()) as chromium:
+            page = chromium.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+            page.fill("#search input", "Version")
+            page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
+            links = [
+                link.get_attribute("href") for link in page.query_selector_all(".pagefind-ui__result-link")
+            ]
+            page.add_script_tag(path=str(ROOT / AXE))
+            violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.impact]))")
+    finally:
+        server.shutdown()
+    assert links == ["/deck-b.html#2"]
+    assert [v for v in violations if v[1] in ("serious", "critical")] == []  # the search box's too

@@ -61,7 +61,7 @@ def test_a_new_format_is_one_row_and_its_producer(tmp_path: Path, words_format: 
 
 
 def test_unknown_formats_are_refused_with_the_table_named(words_format: str) -> None:
-    with pytest.raises(ValueError, match="formats are html, pdf, words"):
+    with pytest.raises(ValueError, match="formats are html, pdf, handout, ipynb, words"):
         parse_formats("html,slides")
 
 
@@ -124,5 +124,16 @@ def test_the_index_names_versions_stand_ins_and_escapes_titles() -> None:
     ]  # fmt: skip
     page = index_html(entries)
     assert "&lt;Tensors &amp; you&gt;" in page and "<Tensors" not in page
-    assert "torch 2.14.1" in page and "stand-ins: MNIST" in page
-    assert '<a href="b.pdf">PDF</a>' in page and page.count("—") >= 1  # a's PDF is missing
+    assert "torch 2.14.1" in page and "stand-in data: MNIST" in page
+    assert '<a href="b.pdf">PDF</a>' in page and "a.pdf" not in page  # a's PDF is missing
+    assert "colab" not in page and "pagefind" not in page
+
+
+def test_the_index_shows_descriptions_thumbnails_search_and_colab_links() -> None:
+    entry = SiteEntry("a.md", "a", "Tensors", files={"html": "a.html", "ipynb": "a.ipynb"},
+                      description="What a tensor is", thumbnail="assets/0123-a-title.png")  # fmt: skip
+    page = index_html([entry], search=True, repository="course/lectures")
+    assert "<p>What a tensor is</p>" in page
+    assert '<img src="assets/0123-a-title.png" alt="Title slide of Tensors"' in page
+    assert 'href="https://colab.research.google.com/github/course/lectures/blob/gh-pages/a.ipynb"' in page
+    assert '<script src="pagefind/pagefind-ui.js"></script>' in page and 'id="search"' in page

@@ -1,17 +1,21 @@
-"""Publish the decks that passed: generated copies → marp-cli → overflow check → site/."""
+"""Publish the decks that passed: generated copies → marp-cli → Python producers → the page
+checks (fit, accessibility) → site/ and its search index. One Chromium serves the whole build."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from .accessibility import AXE, Finding, Violation, alt_text_findings, audit
 from .deck import Deck
-from .formats import FORMATS, ProduceJob
-from .generated_copy import GeneratedDeck, RenderError, generated_copy
+from .formats import DEFAULT_FORMATS, FORMATS, ProduceJob
+from .generated_copy import ASSETS, GeneratedDeck, RenderError, asset_name, generated_copy
 from .manifest import SiteEntry
 from .marp import MarpError, browser_path, project_root, render_folder
 from .matrix import passed_on
@@ -20,6 +24,9 @@ from .project import cache_root
 from .publish import Site
 from .report import location
 from .results import DeckResult
+from .search import SearchError, build_search
+from .settings import project_settings
+from .thumbnail import title_slide_png
 
 COMMENT_OR_BLANK = re.compile(r"^\s*(<!--.*-->\s*)?$")
 
@@ -27,10 +34,11 @@ COMMENT_OR_BLANK = re.compile(r"^\s*(<!--.*-->\s*)?$")
 @dataclass(frozen=True)
 class BuildOptions:
     site: Path = Path("site")
-    formats: tuple[str, ...] = ("html", "pdf")  # names in formats.FORMATS
+    formats: tuple[str, ...] = DEFAULT_FORMATS  # names in formats.FORMATS
     strict: bool = False
-    check_fit: bool = True  # lay every slide out in Chromium and report what does not fit
+    check_fit: bool = True  # lay every slide out in Chromium: what does not fit, what axe-core finds
     preview: bool = False  # render failing decks too (deckcheck serve shows their failures)
+    handout_layout: int = 3  # slides per handout page: 1, 2 or 3
 
 
 @dataclass
@@ -77,6 +85,9 @@ class Builder:
         self.options = options
         self.say = say
         self.site = Site(options.site)
+        self.root: Path | None = None
+        self.checked_at = ""
+        self.thumbnails: dict[str, str] = {}  # deck → its title slide's file in the site
 
     def build(
         self, decks: Sequence[Deck], results: Sequence[DeckResult], stems: dict[str, str] | None = None
@@ -94,13 +105,14 @@ class Builder:
             except (RenderError, OSError) as error:
                 outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
         try:
-            root = project_root(*(deck.folder for deck in decks)) if self._marp_formats() else None
+            self.root = project_root(*(deck.folder for deck in decks)) if self._renders() else None
         except MarpError as error:
             self.say(f"deckcheck: {error}")
             outcome.failed = True
             return outcome
-        with self.site.staging() as staged:
-            published = self._render(root, staged, ready, outcome)
+        self.checked_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        with self.site.staging() as staged, self._chromium(ready) as chromium:
+            published = self._render(staged, ready, outcome, chromium)
             previous = self.site.entries()
             updates = [self._entry(d, r, g, previous.get(str(d.path))) for d, r, g in published]
             updates += [
@@ -108,20 +120,66 @@ class Builder:
                 for d, why in outcome.withheld
             ]
             files = [name for _, _, generated in published for name in self._files(staged, generated)]
+            files += [self.thumbnails[str(d.path)] for d, _, _ in published if str(d.path) in self.thumbnails]
             with self.site.lock():
-                self.site.publish(staged, files, updates)
+                self.site.publish(staged, files, updates, self._search, self._repository(decks))
+                if chromium is not None and published and self._audits():
+                    self._audit_index(chromium)
         outcome.published = [str(deck.path) for deck, _, _ in published]
         return outcome
 
     def _marp_formats(self) -> list[str]:
         return [FORMATS[name].marp for name in self.options.formats if FORMATS[name].marp]
 
+    def _renders(self) -> list[str]:
+        """What marp/render.mjs makes: the marp-cli formats, then what the producers and the page
+        checks read (the bare-template render, the speaker notes)."""
+        renders = self._marp_formats()
+        needs = [need for name in self.options.formats for need in FORMATS[name].needs]
+        if "html" in self.options.formats and browser_path() is not None and self._audits():
+            needs.append("measure")
+        return [*renders, *dict.fromkeys(need for need in needs if need not in renders)]
+
+    def _audits(self) -> bool:
+        return self.options.check_fit and not self.options.preview
+
+    def _wants_browser(self) -> bool:
+        checks = self.options.check_fit and "html" in self.options.formats
+        return checks or any(FORMATS[name].browser for name in self.options.formats)
+
+    @contextlib.contextmanager
+    def _chromium(self, ready: list) -> Iterator[Any]:
+        """The build's one Chromium, when something needs it and one is installed; else None."""
+        executable = browser_path()
+        if not ready or executable is None or not self._wants_browser():
+            yield None
+            return
+        from .overflow import browser
+
+        with browser(executable) as chromium:
+            yield chromium
+
+    def _repository(self, decks: Sequence[Deck]) -> str:
+        return project_settings(decks[0].folder).repository if decks else ""
+
+    def _search(self, site: Path, pages: list[tuple[str, str]]) -> bool:
+        """Index the published decks for the site's search; whether an index is there."""
+        if self.options.preview:
+            return False
+        if self.root is None or not pages:  # nothing to index this time: keep the index there is
+            return (site / "pagefind" / "pagefind-ui.js").is_file()
+        try:
+            build_search(self.root, site, pages)
+        except (SearchError, OSError) as error:
+            self.say(f"deckcheck: search index not updated: {error}")
+        return (site / "pagefind" / "pagefind-ui.js").is_file()
+
     def _render(
         self,
-        root: Path | None,
         staged: Path,
         ready: list[tuple[Deck, DeckResult, GeneratedDeck]],
         outcome: BuildOutcome,
+        chromium: Any,
     ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
         if not ready:
             return []
@@ -131,9 +189,9 @@ class Builder:
             for asset in generated.assets:
                 (staged / asset.name).parent.mkdir(parents=True, exist_ok=True)
                 (staged / asset.name).write_bytes(asset.data)
-        if root is not None:
+        if self.root is not None:
             try:
-                self._render_marp(root, staged, ready)
+                self._render_marp(self.root, staged, ready)
             except MarpError as error:
                 outcome.withheld += [(str(deck.path), str(error)) for deck, _, _ in ready]
                 outcome.failed = True
@@ -141,7 +199,7 @@ class Builder:
         rendered = []
         for deck, result, generated in ready:
             try:
-                self._produce(staged, deck, result, generated)
+                self._produce(staged, deck, result, generated, chromium)
             except Exception as error:  # a producer's failure withholds its deck, with the reason
                 outcome.withheld.append((str(deck.path), f"cannot produce its files: {error}"))
                 continue
@@ -154,27 +212,38 @@ class Builder:
                 outcome.withheld.append((str(deck.path), f"no {', '.join(missing)} was written"))
             else:
                 rendered.append((deck, result, generated))
-        return self._check_overflow(staged, self._check_line_limit(rendered, outcome), outcome)
+        return self._check_pages(staged, self._check_line_limit(rendered, outcome), outcome, chromium)
 
     def _render_marp(
         self, root: Path, staged: Path, ready: list[tuple[Deck, DeckResult, GeneratedDeck]]
     ) -> None:
         if any("katex" in generated.markdown for _, _, generated in ready):
             shutil.copytree(root / "node_modules" / "katex" / "dist" / "fonts", staged / "assets" / "katex")
-        formats = self._marp_formats()
-        if self.options.check_fit and "html" in self.options.formats and browser_path() is not None:
-            formats.append("measure")
+        renders = self._renders()
+        if "measure" in renders:
             (staged / ".measure").mkdir()
             (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
-        render_folder(root, staged, formats)
+        render_folder(root, staged, renders)
 
-    def _produce(self, staged: Path, deck: Deck, result: DeckResult, generated: GeneratedDeck) -> None:
+    def _produce(
+        self, staged: Path, deck: Deck, result: DeckResult, generated: GeneratedDeck, chromium: Any
+    ) -> None:
         """The formats that Python makes, for one deck."""
         for name in self.options.formats:
             row = FORMATS[name]
             if row.produce is not None:
                 target = staged / row.file_name(generated.stem)
-                row.produce(ProduceJob(deck, result, generated, staged, target))
+                job = ProduceJob(
+                    deck,
+                    result,
+                    generated,
+                    staged,
+                    target,
+                    browser=chromium if row.browser else None,
+                    checked_at=self.checked_at,
+                    handout_layout=self.options.handout_layout,
+                )
+                row.produce(job)
 
     def _check_line_limit(
         self, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
@@ -195,32 +264,96 @@ class Builder:
                 kept.append((deck, result, generated))
         return kept
 
-    def _check_overflow(
-        self, staged: Path, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
+    def _check_pages(
+        self,
+        staged: Path,
+        rendered: list[tuple[Deck, DeckResult, GeneratedDeck]],
+        outcome: BuildOutcome,
+        chromium: Any,
     ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+        """Lay every slide out and audit it: warnings, or with --strict errors that withhold the deck."""
         if not self.options.check_fit or "html" not in self.options.formats or not rendered:
             return rendered
-        executable = browser_path()
-        if executable is None:
+        if chromium is None:
             self.say(
-                "deckcheck: overflow check skipped: no Chromium found (install chromium or set CHROME_PATH)"
+                "deckcheck: page checks skipped: no Chromium found (install chromium or set CHROME_PATH)"
             )
             return rendered
-        from .overflow import browser, slide_fits
-
+        if self._audits() and not (self.root is not None and (self.root / AXE).is_file()):
+            self.say("deckcheck: accessibility audit skipped: axe-core is not installed (run make)")
         kept = []
-        kind = "error" if self.options.strict else "warning"
-        with browser(executable) as chromium:
-            for deck, result, generated in rendered:
-                fits = slide_fits(chromium, staged / ".measure" / f"{generated.stem}.html")
-                for fit in fits:
-                    where = location(str(deck.path), _first_content_line(deck, fit.slide), fit.slide)
-                    self.say(f"{where} {fit.summary}\n  {kind}: {fit.detail}")
-                if fits and self.options.strict:
-                    outcome.withheld.append((str(deck.path), f"{len(fits)} slide(s) do not fit"))
-                else:
-                    kept.append((deck, result, generated))
+        for deck, result, generated in rendered:
+            problems = self._page_problems(chromium, staged, deck, result, generated.stem)
+            for problem in problems:
+                self._report(deck, problem)
+            if problems and self.options.strict:
+                outcome.withheld.append((str(deck.path), f"{len(problems)} problem(s) on its slides"))
+            else:
+                kept.append((deck, result, generated))
         return kept
+
+    def _page_problems(
+        self, chromium: Any, staged: Path, deck: Deck, result: DeckResult, stem: str
+    ) -> list[Finding]:
+        """What does not fit and what is hard to use, on one page per render: the bare one
+        (every slide laid out: the fit, axe on the slides, the title slide's picture) and the
+        presentation (axe on the page around the slides)."""
+        from .overflow import loaded, slide_fits
+
+        axe = self.root / AXE if self.root is not None and self._audits() else None
+        audits = axe is not None and axe.is_file()
+        problems: list[Finding] = []
+        violations: list[Violation] = []
+        with loaded(chromium, staged / ".measure" / f"{stem}.html") as page:
+            for fit in slide_fits(page):
+                problems.append(
+                    Finding(_first_content_line(deck, fit.slide), fit.slide, fit.summary, fit.detail)
+                )
+            if audits:
+                violations += audit(page, axe, slides=True)
+            if self._audits():
+                problems += alt_text_findings(deck, result)
+                self._keep_thumbnail(deck, title_slide_png(page), staged, stem)
+        if audits:
+            with loaded(chromium, staged / f"{stem}.html") as page:
+                violations += audit(page, axe, slides=False)
+        return problems + [self._locate(deck, violation) for violation in violations]
+
+    @staticmethod
+    def _locate(deck: Deck, violation: Violation) -> Finding:
+        """A violation at its slide's first line; one outside the slides at the deck's first."""
+        if violation.slide:
+            return Finding(
+                _first_content_line(deck, violation.slide),
+                violation.slide,
+                violation.summary,
+                violation.detail,
+            )
+        return Finding(1, 1, violation.summary, violation.detail)
+
+    def _keep_thumbnail(self, deck: Deck, data: bytes, staged: Path, stem: str) -> None:
+        name = asset_name(data, f"{stem}-title.png")
+        (staged / ASSETS).mkdir(exist_ok=True)
+        (staged / name).write_bytes(data)
+        self.thumbnails[str(deck.path)] = name
+
+    def _report(self, deck: Deck, problem: Finding) -> None:
+        kind = "error" if self.options.strict else "warning"
+        where = location(str(deck.path), problem.line, problem.slide)
+        self.say(f"{where} {problem.summary}\n  {kind}: {problem.detail}")
+
+    def _audit_index(self, chromium: Any) -> None:
+        from .overflow import loaded
+
+        axe = self.root / AXE if self.root is not None else None
+        index = self.site.folder / "index.html"
+        if axe is None or not axe.is_file() or not index.is_file():
+            return
+        kind = "error" if self.options.strict else "warning"
+        with loaded(chromium, index) as page:
+            violations = audit(page, axe, slides=False)
+        for violation in violations:
+            self.say(f"{index}: {violation.summary}\n  {kind}: {violation.detail}")
 
     def _files(self, staged: Path, generated: GeneratedDeck) -> list[str]:
         names = [FORMATS[name].file_name(generated.stem) for name in self.options.formats]
@@ -244,8 +377,10 @@ class Builder:
             files=files,
             passed=result.count("passed"),
             skipped=result.count("skipped"),
-            checked_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            checked_at=self.checked_at,
             versions=dict(result.versions),
             standins=list(result.standins),
             passed_on=passed_on(cache_root(deck.folder), deck),
+            description=str(deck.front_matter.get("description") or ""),
+            thumbnail=self.thumbnails.get(str(deck.path), previous.thumbnail if previous else ""),
         )

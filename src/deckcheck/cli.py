@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _check_arguments(check)
     check.set_defaults(func=command_check)
     build = commands.add_parser(
-        "build", help="check, then render the passing decks to HTML and PDF in the site"
+        "build", help="check, then publish the passing decks (HTML, PDF, handout, notebook) in the site"
     )
     _check_arguments(build)
     build.add_argument(
@@ -142,11 +142,23 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--formats",
         type=_formats,
-        default=("html", "pdf"),
+        default=None,
         metavar="LIST",
-        help="comma-separated formats from the format table (default: html,pdf)",
+        help="comma-separated formats from the format table (default: html,pdf,handout,ipynb)",
     )
-    build.add_argument("--strict", action="store_true", help="an overflowing slide withholds its deck")
+    build.add_argument(
+        "--handout-layout",
+        type=int,
+        choices=(1, 2, 3),
+        default=3,
+        metavar="N",
+        help="slides per handout page: 1 (notes below), 2 or 3 (notes beside); default 3",
+    )
+    build.add_argument(
+        "--strict",
+        action="store_true",
+        help="a slide that does not fit or an accessibility problem withholds its deck",
+    )
     build.set_defaults(func=command_build)
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
     _check_arguments(serve)
@@ -237,9 +249,15 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def command_build(args: argparse.Namespace) -> int:
     from .build import Builder, BuildOptions
+    from .formats import DEFAULT_FORMATS
 
     decks, results, console = run_check(args)
-    options = BuildOptions(site=args.site, formats=args.formats, strict=args.strict)
+    options = BuildOptions(
+        site=args.site,
+        formats=args.formats or DEFAULT_FORMATS,
+        strict=args.strict,
+        handout_layout=args.handout_layout,
+    )
     outcome = Builder(options, say=console.say).build(decks, results)
     for deck in outcome.published:
         console.say(f"published: {deck}")

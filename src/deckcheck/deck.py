@@ -77,6 +77,8 @@ class ImageRef:
     src: str
     line: int
     slide: int
+    alt: str | None = None  # as written (Marp's keywords included); None: an <img> without alt
+    markdown: bool = False  # ![alt](src), whose alt text Marp reads for keywords (w:900, bg)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class GeneratedDeck:
     markdown: str
     assets: tuple[Asset, ...]
     slides: int
+    image_assets: tuple[tuple[str, str], ...] = ()  # each local image of the deck (its src) → its asset
 
 
 def asset_name(data: bytes, filename: str) -> str:
@@ -57,6 +58,7 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
     lines = source_lines_with_ends(deck.text)
     newline = "\r\n" if "\r\n" in deck.text else "\n"
     assets: dict[str, Asset] = {}
+    image_assets: dict[str, str] = {}
     for image in deck.images:
         try:
             data = image_path(deck.folder, image.src).read_bytes()
@@ -64,6 +66,7 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
             continue  # a missing image is the deck's problem, reported at its line; a preview shows it
         asset = Asset(asset_name(data, image.src), data)
         assets[asset.name] = asset
+        image_assets[image.src] = asset.name
         lines[image.line - 1] = _replace_src(lines[image.line - 1], image.src, asset.name)
     first, last = deck.settings_lines
     # the settings comment would otherwise become a speaker note
@@ -82,7 +85,7 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
     slides = len(parse_text(deck.path, markdown).slides)
     if slides != len(deck.slides):
         raise RenderError(f"the rendered copy has {slides} slides instead of {len(deck.slides)}")
-    return GeneratedDeck(stem, markdown, tuple(assets.values()), slides)
+    return GeneratedDeck(stem, markdown, tuple(assets.values()), slides, tuple(image_assets.items()))
 
 
 def _standin_notes(deck: Deck, results: dict[int, BlockResult]) -> list[tuple[Block, str]]:

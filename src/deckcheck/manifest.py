@@ -25,6 +25,8 @@ class SiteEntry:
     standins: list[str] = field(default_factory=list)
     withheld: str = ""  # why the latest build did not publish it; empty when it did
     passed_on: list[str] = field(default_factory=list)  # versions it passed `deckcheck matrix` on
+    description: str = ""  # the front matter's `description:`
+    thumbnail: str = ""  # a picture of its title slide, in the site's assets/
 
     @classmethod
     def from_dict(cls, data: dict) -> SiteEntry:
@@ -34,7 +36,8 @@ class SiteEntry:
             if data.get(name):
                 files.setdefault(name, data[name])
             data.pop(name, None)
-        return cls(**data, files=files)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in data.items() if key in known}, files=files)
 
 
 def read_manifest(folder: Path) -> dict[str, SiteEntry]:

@@ -79,15 +79,23 @@ class SlideFit:
         return "Marp shrank a code block to fit; split the slide or shorten the code"
 
 
-def slide_fits(chromium: Any, html: Path) -> list[SlideFit]:
-    """Every slide that is cut off, or whose code Marp shrank to fit, in a deck rendered with
-    Marp's bare template (the presentation template lays out only the slide on show)."""
+@contextmanager
+def loaded(chromium: Any, html: Path) -> Iterator[Any]:
+    """A page of the build's Chromium with a rendered deck loaded, its fonts ready, at the
+    slides' own size."""
     page = chromium.new_page(viewport={"width": 1280, "height": 720})
     try:
         page.goto(html.absolute().as_uri(), wait_until="load")
         page.evaluate("document.fonts.ready")
-        measured = page.evaluate(MEASURE)
+        yield page
     finally:
         page.close()
+
+
+def slide_fits(page: Any) -> list[SlideFit]:
+    """Every slide that is cut off, or whose code Marp shrank to fit, in a deck rendered with
+    Marp's bare template (the presentation template lays out only the slide on show) and
+    loaded in `page`."""
+    measured = page.evaluate(MEASURE)
     fits = [SlideFit(number, int(m["reach"]), float(m["shrink"])) for number, m in enumerate(measured, 1)]
     return [fit for fit in fits if fit.overflows or fit.shrunk]

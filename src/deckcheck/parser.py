@@ -21,6 +21,7 @@ SETTINGS_KEY = "deckcheck"
 
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
 HTML_IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+HTML_ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 
 
 @cache
@@ -252,7 +253,7 @@ def _images(inline: Token, slide: int, lines: list[str]) -> Iterator[ImageRef]:
                 line = _locate(unquote(src), lines, inline.map)
                 if line == (inline.map or [0])[0] + 1:
                     line = _locate(src, lines, inline.map)
-                yield ImageRef(src=unquote(src), line=line, slide=slide)
+                yield ImageRef(src=unquote(src), line=line, slide=slide, alt=child.content, markdown=True)
         elif child.type in ("html_inline",):
             yield from _html_images(child.content, inline.map, slide, lines)
 
@@ -261,7 +262,10 @@ def _html_images(html: str, span: list[int] | None, slide: int, lines: list[str]
     for match in HTML_IMG.finditer(html):
         src = next(group for group in match.groups() if group is not None)
         if src and not SCHEME.match(src):
-            yield ImageRef(src=unquote(src), line=_locate(src, lines, span), slide=slide)
+            tag = html[match.start() : html.find(">", match.end()) + 1 or len(html)]
+            alt = HTML_ALT.search(tag)
+            text = next((group for group in alt.groups() if group is not None), "") if alt else None
+            yield ImageRef(src=unquote(src), line=_locate(src, lines, span), slide=slide, alt=text)
 
 
 def image_path(deck_folder: Path, src: str) -> Path:

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .atomic import write_atomic
@@ -54,8 +54,18 @@ class Site:
     def entries(self) -> dict[str, SiteEntry]:
         return read_manifest(self.folder)
 
-    def publish(self, staged: Path, files: list[str], updates: list[SiteEntry]) -> None:
-        """Move the staged files into the site and rewrite the manifest and index; call under lock()."""
+    def publish(
+        self,
+        staged: Path,
+        files: list[str],
+        updates: list[SiteEntry],
+        search: Callable[[Path, list[tuple[str, str]]], bool] | None = None,
+        repository: str = "",
+    ) -> None:
+        """Move the staged files into the site and rewrite the manifest and index; call under lock().
+
+        `search` indexes the published decks' HTML (file name, title) and says whether the site has a
+        search index; `repository` ("owner/name" on GitHub) adds "Open in Colab" links."""
         for name in sorted(files, key=lambda n: not n.startswith("assets/")):  # assets before pages
             target = self.folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,8 +80,16 @@ class Site:
                 entry = previous
             entries[entry.deck] = entry
         ordered = sorted(entries.values(), key=lambda e: e.stem)
+        pages = [
+            (e.files["html"], e.title)
+            for e in ordered
+            if e.files.get("html") and (self.folder / e.files["html"]).is_file()
+        ]
+        searchable = search(self.folder, pages) if search is not None else False
         write_atomic(self.folder / MANIFEST, manifest_json(ordered))
-        write_atomic(self.folder / "index.html", index_html(ordered))
+        write_atomic(
+            self.folder / "index.html", index_html(ordered, search=searchable, repository=repository)
+        )
         self._collect_assets(ordered)
 
     def _collect_assets(self, entries: list[SiteEntry]) -> None:
@@ -80,7 +98,7 @@ class Site:
         if not assets.is_dir():
             return
         names = os.listdir(assets)
-        used = set()
+        used = {Path(entry.thumbnail).name for entry in entries if entry.thumbnail}
         for entry in entries:
             for file in entry.files.values():
                 page = self.folder / file

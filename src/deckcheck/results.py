@@ -60,7 +60,7 @@ class BlockResult:
     reason: str = ""  # why it was skipped
     failure: Failure | None = None
     output: str = ""  # printed output, bounded and cleaned
-    figures: tuple[Figure, ...] = ()  # kept for show-output blocks
+    figures: tuple[Figure, ...] = ()  # what it drew (a show-output block shows them on its slide)
     duration: float = 0.0
     standins: tuple[str, ...] = ()  # stand-in data sets its result rests on (see standin_flow)
     warnings: tuple[DeckWarning, ...] = ()

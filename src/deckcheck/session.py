@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from . import env_names
+from .alt_text import fallback_alt
 from .checkpoint_store import Checkpoint
 from .deck import Block, Deck
 from .failures import FailureReader, one_line
@@ -296,9 +297,8 @@ def _outputs(outputs: tuple[dict, ...], block: Block) -> tuple[str, tuple[Figure
             text.append(out.get("text", ""))
         elif kind in ("execute_result", "display_data"):
             data = out.get("data", {})
-            if "image/png" in data:
-                if block.options.show_output:
-                    figures.append(_figure(data, out.get("metadata", {}), block, len(figures)))
+            if "image/png" in data:  # kept for every block: the slide shows them, the notebook keeps them
+                figures.append(_figure(data, out.get("metadata", {}), block, len(figures)))
             elif "text/plain" in data:
                 text.append(str(data["text/plain"]) + "\n")
         elif kind == "error" and block.options.raises_exception:
@@ -309,5 +309,5 @@ def _outputs(outputs: tuple[dict, ...], block: Block) -> tuple[str, tuple[Figure
 def _figure(data: dict, metadata: dict, block: Block, number: int) -> Figure:
     """The figure's alt text: the block's alt= option, else the figure's own labels."""
     own = metadata.get("image/png", {}).get("alt") or metadata.get("alt")
-    alt = block.options.alt or str(own or f"figure {number + 1} drawn by the code on slide {block.slide}")
+    alt = block.options.alt or str(own or fallback_alt(number + 1, block.slide))
     return Figure(str(data["image/png"]).replace("\n", ""), alt)

@@ -1,0 +1,21 @@
+// Build the site's Pagefind index from records (one per slide) read as JSON on standard input:
+// [{url, title, content}, ...]. Usage: node marp/search.mjs OUTPUT_DIR
+import { readFileSync } from 'node:fs'
+import * as pagefind from 'pagefind'
+
+const [output] = process.argv.slice(2)
+const records = JSON.parse(readFileSync(0, 'utf-8'))
+const { index, errors } = await pagefind.createIndex({})
+if (!index) throw new Error(errors.join('; '))
+for (const record of records) {
+  const added = await index.addCustomRecord({
+    url: record.url,
+    content: record.content,
+    language: 'en',
+    meta: { title: record.title },
+  })
+  if (added.errors.length) throw new Error(added.errors.join('; '))
+}
+const written = await index.writeFiles({ outputPath: output })
+if (written.errors.length) throw new Error(written.errors.join('; '))
+await pagefind.close()

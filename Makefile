@@ -10,9 +10,10 @@ NODE_STAMP := node_modules/.installed
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 DECKS ?= slides
 ARGS ?=
+SITES ?= shards/site-*
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf serve test bench fuzz lint clean
+.PHONY: all setup python node browser data diagrams check build html pdf serve test bench fuzz lint assemble clean
 
 all: build
 
@@ -63,9 +64,14 @@ bench: setup
 fuzz: python
 	$(BIN)/pytest -q tests/test_fuzz.py tests/test_parser.py --hypothesis-profile=long $(ARGS)
 
-lint: python
+lint: python node
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/python -m deckcheck.workflow_lint
+
+# One site from the sites that the CI shards built (`deckcheck build --shard K/N`).
+assemble: python
+	$(DECKCHECK) assemble $(SITES) --site site
 
 clean:
-	rm -rf site .cache build .pytest_cache .ruff_cache .hypothesis
+	rm -rf site shards .cache build .pytest_cache .ruff_cache .hypothesis

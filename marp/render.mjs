@@ -1,17 +1,41 @@
 // Render every deck of a folder with one marp-cli process (one shared browser for the PDFs).
-// Usage: node marp/render.mjs CONFIG DIR FORMAT...
-//   html     DIR/NAME.html, the presentation (bespoke template)
-//   pdf      DIR/NAME.pdf, with the speaker notes and an outline
-//   measure  DIR/.measure/NAME.html, every slide laid out at once (bare template), for the fit check
-import { marpCli } from '@marp-team/marp-cli'
+// Usage: node marp/render.mjs MARP_CLI CONFIG THEMES DIR FORMAT...
+//   MARP_CLI  marp-cli's package folder, or - for the `marp` on PATH (as under npx)
+//   THEMES    a theme folder that replaces the config's themeSet, or -
+//   html      DIR/NAME.html, the presentation (bespoke template)
+//   pdf       DIR/NAME.pdf, with the speaker notes and an outline
+//   measure   DIR/.measure/NAME.html, every slide laid out at once (bare template), for the fit check
+//   katex     DIR/assets/katex: KaTeX's fonts, for decks with `math: katex`
+import { cpSync, existsSync, realpathSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
 
-const [config, dir, ...formats] = process.argv.slice(2)
+const [marpFolder, config, themes, dir, ...formats] = process.argv.slice(2)
+
+function marpOnPath() {
+  for (const folder of (process.env.PATH || '').split(path.delimiter)) {
+    const candidate = path.join(folder, 'marp')
+    if (folder && existsSync(candidate)) return path.dirname(realpathSync(candidate))
+  }
+  console.error('ERROR: no marp-cli found (no marp on PATH)')
+  process.exit(1)
+}
+
+const home = marpFolder === '-' ? marpOnPath() : marpFolder
+const require = createRequire(path.join(home, 'package.json'))
+const { marpCli } = require(home)
+const themeSet = themes === '-' ? [] : ['--theme-set', themes]
 const options = {
   html: ['--output', dir],
   pdf: ['--output', dir, '--pdf', '--pdf-notes', '--pdf-outlines'],
   measure: ['--output', `${dir}/.measure`, '--template', 'bare'],
 }
 for (const format of formats) {
-  const status = await marpCli(['--config-file', config, '--input-dir', dir, ...options[format]])
+  if (format === 'katex') {
+    const katex = path.dirname(require.resolve('katex/package.json'))
+    cpSync(path.join(katex, 'dist', 'fonts'), path.join(dir, 'assets', 'katex'), { recursive: true })
+    continue
+  }
+  const status = await marpCli(['--config-file', config, ...themeSet, '--input-dir', dir, ...options[format]])
   if (status !== 0) process.exit(status)
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -13,8 +12,9 @@ from .deck import Deck
 from .formats import FORMATS, ProduceJob
 from .generated_copy import GeneratedDeck, RenderError, generated_copy
 from .manifest import SiteEntry
-from .marp import MarpError, browser_path, project_root, render_folder
+from .marp import MarpError, browser_path, render_folder
 from .overflow import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
+from .project import project_root
 from .publish import Site
 from .report import location
 from .results import DeckResult
@@ -91,12 +91,9 @@ class Builder:
                 ready.append((deck, result, generated_copy(deck, result, stems[str(deck.path)])))
             except (RenderError, OSError) as error:
                 outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
-        try:
-            root = project_root(*(deck.folder for deck in decks)) if self._marp_formats() else None
-        except MarpError as error:
-            self.say(f"deckcheck: {error}")
-            outcome.failed = True
-            return outcome
+        root = None
+        if self._marp_formats():
+            root = project_root(*(deck.folder for deck in decks)) or Path.cwd()
         with self.site.staging() as staged:
             published = self._render(root, staged, ready, outcome)
             previous = self.site.entries()
@@ -157,9 +154,9 @@ class Builder:
     def _render_marp(
         self, root: Path, staged: Path, ready: list[tuple[Deck, DeckResult, GeneratedDeck]]
     ) -> None:
-        if any("katex" in generated.markdown for _, _, generated in ready):
-            shutil.copytree(root / "node_modules" / "katex" / "dist" / "fonts", staged / "assets" / "katex")
         formats = self._marp_formats()
+        if any("katex" in generated.markdown for _, _, generated in ready):
+            formats.insert(0, "katex")  # render.mjs copies KaTeX's fonts from marp-cli's own
         if self.options.check_fit and "html" in self.options.formats and browser_path() is not None:
             formats.append("measure")
             (staged / ".measure").mkdir()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import env_names, runtime
-from .cache import ResultCache, Timings, deck_key
+from .cache import TIMINGS, ResultCache, Timings, deck_key
 from .data_cache import standins
 from .deck import Block, Deck
 from .kernel_env import kernel_env, network_allowed
@@ -30,6 +30,7 @@ class CheckOptions:
     timeout: float | None = None  # per block, from the command line; None: the deck's or 300 s
     memory_limit: int = 0
     exitfirst: bool = False  # stop each deck at its first failure
+    timings_file: str = TIMINGS  # where in the cache this run records its durations (a shard: its own)
 
     @property
     def job_count(self) -> int:
@@ -146,7 +147,7 @@ class Checker:
 
         runner = DeckRunner(options, progress=self.on_block, starting=self.on_block_start)
         versions = runtime.versions()
-        timings = Timings(self.cache_dir / "timings.json")
+        timings = Timings(self.cache_dir / TIMINGS, self.cache_dir / self.options.timings_file)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in sorted(pending, key=lambda i: -timings.estimate(decks[i])):  # longest first
             queue.put_nowait(index)

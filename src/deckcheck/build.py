@@ -12,7 +12,7 @@ from .deck import Deck
 from .formats import FORMATS, ProduceJob
 from .generated_copy import GeneratedDeck, RenderError, generated_copy
 from .manifest import SiteEntry
-from .marp import MarpError, browser_path, render_folder
+from .marp import MarpError, browser_path, render_folder, renderer_command
 from .overflow import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
 from .project import project_root
 from .publish import Site
@@ -94,6 +94,12 @@ class Builder:
         root = None
         if self._marp_formats():
             root = project_root(*(deck.folder for deck in decks)) or Path.cwd()
+            try:
+                renderer_command(root)  # Node and a marp-cli are there, or one line says what to install
+            except MarpError as error:
+                self.say(f"deckcheck: {error}")
+                outcome.failed = True
+                return outcome
         with self.site.staging() as staged:
             published = self._render(root, staged, ready, outcome)
             previous = self.site.entries()

@@ -103,9 +103,9 @@ def assemble(target: Path, sources: Sequence[Path]) -> list[str]:
     added: list[str] = []
     owners: dict[str, str] = {}  # stem → deck, so that two decks never share a file name
     for source in sources:
-        entries = read_manifest(source)
-        if not entries:
-            raise UsageError(f"{source}: not a deckcheck site (no {MANIFEST} with decks)")
+        if not (source / MANIFEST).is_file():
+            raise UsageError(f"{source}: not a deckcheck site (no {MANIFEST})")
+        entries = read_manifest(source)  # none for a shard that had no decks
         for entry in entries.values():
             if owners.setdefault(entry.stem, entry.deck) != entry.deck:
                 raise UsageError(f"{source}: {entry.deck} and {owners[entry.stem]} share {entry.stem}")

@@ -13,7 +13,7 @@ ARGS ?=
 SITES ?= shards/site-*
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf serve test bench fuzz lint assemble clean
+.PHONY: all setup python node browser data diagrams check build html pdf serve test bench fuzz lint assemble course-check clean
 
 all: build
 
@@ -68,6 +68,10 @@ lint: python node
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/python -m deckcheck.workflow_lint
+
+# A new course from `deckcheck init`, outside this repository: make, make test, a deck added, npx.
+course-check: python
+	DECKCHECK=$(CURDIR)/$(DECKCHECK) scripts/course_check.sh
 
 # One site from the sites that the CI shards built (`deckcheck build --shard K/N`).
 assemble: python

@@ -15,9 +15,10 @@ NEWEST_SPEC ?= torch==2.15.0 torchvision==0.29.2
 WARNINGS ?= -W error::DeprecationWarning -W error::FutureWarning
 DECKS ?= slides
 ARGS ?=
+SITES ?= shards/site-*
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve matrix test notebooks bench fuzz lint clean
+.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve matrix test notebooks bench fuzz lint assemble course-check clean
 
 all: build
 
@@ -81,9 +82,18 @@ bench: setup
 fuzz: python
 	$(BIN)/pytest -q tests/test_fuzz.py tests/test_parser.py --hypothesis-profile=long $(ARGS)
 
-lint: python
+lint: python node
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/python -m deckcheck.workflow_lint
+
+# A new course from `deckcheck init`, outside this repository: make, make test, a deck added, npx.
+course-check: python
+	DECKCHECK=$(CURDIR)/$(DECKCHECK) scripts/course_check.sh
+
+# One site from the sites that the CI shards built (`deckcheck build --shard K/N`).
+assemble: python
+	$(DECKCHECK) assemble $(SITES) --site site
 
 clean:
-	rm -rf site .cache build .pytest_cache .ruff_cache .hypothesis
+	rm -rf site shards .cache build .pytest_cache .ruff_cache .hypothesis

@@ -1,9 +1,15 @@
 // Build the site's Pagefind index from records (one per slide) read as JSON on standard input:
-// [{url, title, content}, ...]. Usage: node marp/search.mjs OUTPUT_DIR
+// [{url, title, content}, ...]. Usage: node marp/search.mjs PROJECT OUTPUT_DIR
+// PROJECT is the course's folder: its node_modules holds pagefind (this script may be the
+// packaged copy, with no node_modules above it).
 import { readFileSync } from 'node:fs'
-import * as pagefind from 'pagefind'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 
-const [output] = process.argv.slice(2)
+const [project, output] = process.argv.slice(2)
+const require = createRequire(path.join(project, 'package.json'))
+const pagefind = await import(pathToFileURL(require.resolve('pagefind')).href)
 const records = JSON.parse(readFileSync(0, 'utf-8'))
 const { index, errors } = await pagefind.createIndex({})
 if (!index) throw new Error(errors.join('; '))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
+# The fixture decks are Marp decks: deckcheck's pytest plugin would collect them as tests.
+collect_ignore = ["fixtures"]
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,10 +16,10 @@ from .deck import Deck
 from .formats import DEFAULT_FORMATS, FORMATS, ProduceJob
 from .generated_copy import ASSETS, GeneratedDeck, RenderError, asset_name, generated_copy
 from .manifest import SiteEntry
-from .marp import MarpError, browser_path, project_root, render_folder
+from .marp import MarpError, browser_path, render_folder, renderer_command
 from .matrix import passed_on
 from .overflow import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
-from .project import cache_root
+from .project import cache_root, project_root
 from .publish import Site
 from .report import location
 from .results import DeckResult
@@ -104,12 +103,15 @@ class Builder:
                 ready.append((deck, result, generated_copy(deck, result, stems[str(deck.path)])))
             except (RenderError, OSError) as error:
                 outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
-        try:
-            self.root = project_root(*(deck.folder for deck in decks)) if self._renders() else None
-        except MarpError as error:
-            self.say(f"deckcheck: {error}")
-            outcome.failed = True
-            return outcome
+        self.root = None
+        if self._renders():
+            self.root = project_root(*(deck.folder for deck in decks)) or Path.cwd()
+            try:
+                renderer_command(self.root)  # Node and a marp-cli are there, or one line says what to install
+            except MarpError as error:
+                self.say(f"deckcheck: {error}")
+                outcome.failed = True
+                return outcome
         self.checked_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         with self.site.staging() as staged, self._chromium(ready) as chromium:
             published = self._render(staged, ready, outcome, chromium)
@@ -217,9 +219,9 @@ class Builder:
     def _render_marp(
         self, root: Path, staged: Path, ready: list[tuple[Deck, DeckResult, GeneratedDeck]]
     ) -> None:
-        if any("katex" in generated.markdown for _, _, generated in ready):
-            shutil.copytree(root / "node_modules" / "katex" / "dist" / "fonts", staged / "assets" / "katex")
         renders = self._renders()
+        if any("katex" in generated.markdown for _, _, generated in ready):
+            renders.insert(0, "katex")  # render.mjs copies KaTeX's fonts from marp-cli's own
         if "measure" in renders:
             (staged / ".measure").mkdir()
             (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)

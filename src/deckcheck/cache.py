@@ -149,22 +149,38 @@ class ResultCache:
         write_atomic(self._entry(key), json.dumps(data))
 
 
-class Timings:
-    """How long each deck took last time, so the longest start first when decks run in parallel."""
+TIMINGS = "timings.json"  # in the cache folder: what the next runs order and split by
 
-    def __init__(self, path: Path) -> None:
+
+class Timings:
+    """How long each deck took last time, so the longest start first when decks run in parallel
+    and shards split the decks evenly. A run records its durations into `measured` when given:
+    a shard keeps its own file, so the file that every shard splits by stays the same for all
+    of them (CI merges the shards' files into it afterwards)."""
+
+    def __init__(self, path: Path, measured: Path | None = None) -> None:
         self.path = path
-        try:
-            loaded = json.loads(path.read_text("utf-8"))
-            self.seconds: dict[str, float] = {str(k): float(v) for k, v in loaded.items()}
-        except (OSError, ValueError, TypeError, AttributeError):
-            self.seconds = {}
+        self.measured = measured or path
+        self.seconds = _load(path)
+        self.recorded: dict[str, float] = {}
 
     def estimate(self, deck: Deck) -> float:
         return self.seconds.get(str(deck.path.absolute()), float(len(deck.blocks)))
 
     def record(self, deck: Deck, seconds: float) -> None:
         self.seconds[str(deck.path.absolute())] = seconds
+        self.recorded[str(deck.path.absolute())] = seconds
 
     def save(self) -> None:
-        write_atomic(self.path, json.dumps(self.seconds))
+        if self.measured == self.path:
+            write_atomic(self.path, json.dumps(self.seconds))
+        else:
+            write_atomic(self.measured, json.dumps({**_load(self.measured), **self.recorded}))
+
+
+def _load(path: Path) -> dict[str, float]:
+    try:
+        loaded = json.loads(path.read_text("utf-8"))
+        return {str(k): float(v) for k, v in loaded.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}

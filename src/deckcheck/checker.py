@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import env_names, runtime
-from .cache import ResultCache, Timings, deck_key
+from .cache import TIMINGS, ResultCache, Timings, deck_key
 from .data_cache import standins
 from .deck import Block, Deck
 from .kernel_env import kernel_env, network_allowed
@@ -35,6 +35,7 @@ class CheckOptions:
     filterwarnings: tuple[str, ...] = ()  # -W filters, pytest's syntax
     environment: Environment | None = None  # a matrix environment to run the kernels in
     keep_failures: bool = False  # cache failed results too (the matrix: pinned environments)
+    timings_file: str = TIMINGS  # where in the cache this run records its durations (a shard: its own)
 
     @property
     def job_count(self) -> int:
@@ -165,7 +166,7 @@ class Checker:
         )
         environment = self.options.environment
         versions = environment.versions() if environment else runtime.versions()
-        timings = Timings(self.cache_dir / "timings.json")
+        timings = Timings(self.cache_dir / TIMINGS, self.cache_dir / self.options.timings_file)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in sorted(pending, key=lambda i: -timings.estimate(decks[i])):  # longest first
             queue.put_nowait(index)

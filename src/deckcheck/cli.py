@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from . import __version__
 from .atomic import write_atomic
+from .cache import TIMINGS, Timings
 from .checker import Checker, CheckOptions, default_memory_limit
 from .console import Console
 from .deck import Deck
@@ -21,6 +22,7 @@ from .discover import find_decks
 from .errors import UsageError
 from .report import closing_line
 from .results import DeckResult
+from .shards import Shard, parse_shard, shard_of
 
 T = TypeVar("T")
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
@@ -160,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a slide that does not fit or an accessibility problem withholds its deck",
     )
     build.set_defaults(func=command_build)
+    for command in (check, build):
+        command.add_argument("--shard", type=_shard, metavar="K/N", help="only shard K of N (1-based)")
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
     _check_arguments(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -188,11 +192,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matrix.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table, e.g. MATRIX.md")
     matrix.set_defaults(func=command_matrix)
+    init = commands.add_parser("init", help="write a new course: slides, Makefile, pyproject, workflow")
+    init.add_argument("folder", type=Path, metavar="DIR", help="where to write it (empty, unless --force)")
+    init.add_argument("--requirement", metavar="SPEC", help="what the course installs as deckcheck")
+    init.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    init.set_defaults(func=command_init)
+    assemble = commands.add_parser("assemble", help="one site from the sites that shards built")
+    assemble.add_argument("sources", nargs="+", type=Path, metavar="SITE", help="a shard's site folder")
+    assemble.add_argument("--site", type=Path, default=Path("site"), help="where (default: site/)")
+    assemble.set_defaults(func=command_assemble)
     return parser
 
 
 def _options(args: argparse.Namespace) -> CheckOptions:
     jobs = args.jobs or 0
+    shard = getattr(args, "shard", None)
     memory = args.memory_limit
     if memory is None:
         memory = default_memory_limit(jobs or CheckOptions().job_count)
@@ -203,6 +217,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         memory_limit=memory,
         exitfirst=args.exitfirst,
         filterwarnings=tuple(args.filterwarnings),
+        timings_file=f"timings-{shard.number}-of-{shard.count}.json" if shard else TIMINGS,
     )
 
 
@@ -212,6 +227,8 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
         raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
     checker = Checker(_options(args))
     decks = checker.read(paths)
+    if getattr(args, "shard", None):
+        decks = _shard_decks(decks, args.shard)
     console = Console(decks, timeline=args.timeline)
     checker.on_deck = console.deck_done
     checker.on_block = console.block_done
@@ -226,6 +243,22 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
 
         write_junit(args.junit_xml, decks, results)
     return decks, results, console
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _shard_decks(decks: list[Deck], shard: Shard) -> list[Deck]:
+    from .project import cache_root
+
+    timings = Timings(cache_root(*(deck.folder for deck in decks)) / TIMINGS)
+    chosen = shard_of(decks, shard, timings.estimate)
+    print(f"shard {shard}: {len(chosen)} of {len(decks)} decks", flush=True)
+    return chosen
 
 
 def exit_status(results: Sequence[DeckResult]) -> int:
@@ -248,7 +281,7 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def command_build(args: argparse.Namespace) -> int:
-    from .build import Builder, BuildOptions
+    from .build import Builder, BuildOptions, deck_stems
     from .formats import DEFAULT_FORMATS
 
     decks, results, console = run_check(args)
@@ -258,7 +291,8 @@ def command_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         handout_layout=args.handout_layout,
     )
-    outcome = Builder(options, say=console.say).build(decks, results)
+    stems = deck_stems(find_decks(args.paths or ["slides"])) if args.shard else None  # alike in every shard
+    outcome = Builder(options, say=console.say).build(decks, results, stems)
     for deck in outcome.published:
         console.say(f"published: {deck}")
     for deck, why in outcome.withheld:
@@ -317,6 +351,23 @@ def command_matrix(args: argparse.Namespace) -> int:
         note(warning)
     say(closing_line(results))
     return 0 if all(run.ok for run in runs) else 1
+
+
+def command_init(args: argparse.Namespace) -> int:
+    from .new_course import write_course
+
+    for line in write_course(args.folder, args.requirement, force=args.force):
+        print(line)
+    return 0
+
+
+def command_assemble(args: argparse.Namespace) -> int:
+    from .publish import assemble
+
+    for deck in assemble(args.site, args.sources):
+        print(f"assembled: {deck}")
+    print(f"site: {args.site / 'index.html'}")
+    return 0
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

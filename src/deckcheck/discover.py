@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import UsageError
+
+FRONT_MATTER_LIMIT = 20_000  # characters read to find the front matter
+FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*$", re.S | re.M)
 
 
 def find_decks(paths: Sequence[str]) -> list[Path]:
@@ -29,3 +33,38 @@ def find_decks(paths: Sequence[str]) -> list[Path]:
     for path in found:
         unique.setdefault(path.absolute(), path)
     return list(unique.values())
+
+
+def is_deck(path: Path) -> bool:
+    """Whether a .md file is a deck when nobody named it as one (the pytest plugin and the
+    pre-commit hook ask): a Marp deck (front matter `marp: true`), or a file under the
+    `paths` of the nearest [tool.deckcheck]. A README is neither."""
+    if path.suffix != ".md" or not path.is_file():
+        return False
+    if _marp_front_matter(path):
+        return True
+    from .settings import project_settings
+
+    project = project_settings(path.parent)
+    if project.path is None or not project.paths:
+        return False
+    here = path.absolute()
+    return any(here.is_relative_to((project.path.parent / name).absolute()) for name in project.paths)
+
+
+def _marp_front_matter(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(FRONT_MATTER_LIMIT)
+    except (OSError, UnicodeDecodeError):
+        return False
+    match = FRONT_MATTER.match(head)
+    if not match:
+        return False
+    import yaml
+
+    try:
+        front = yaml.safe_load(match.group(1))
+    except (yaml.YAMLError, RecursionError):
+        return False
+    return isinstance(front, dict) and front.get("marp") is True

@@ -7,7 +7,9 @@ CPython 3.10–3.13 (a change there shows up in tests/test_execution.py and test
 - NotebookClient.async_execute_cell starts polling tasks whose coroutines hold the client
   as `self`; a cell cut short (timeout, dead kernel) leaves them running;
 - IPython's CachingCompiler keeps `_filename_map`: cell file name → execution count;
-- `atexit._run_exitfuncs()` runs the exit handlers without tearing the interpreter down.
+- `atexit._run_exitfuncs()` runs the exit handlers without tearing the interpreter down;
+- jupyter_client's managers and clients set `_created_context` when they made their own
+  zmq context (theirs to destroy).
 
 The kernel side imports this module too: nothing heavy at import time.
 """
@@ -64,3 +66,12 @@ def run_exit_handlers() -> None:
     import atexit
 
     atexit._run_exitfuncs()
+
+
+def release_zmq(owner: Any) -> None:
+    """Destroy the zmq context a kernel manager or client created for itself, its sockets
+    closed at once: left to the garbage collector, Context.__del__ waits forever for a message
+    to a kernel that is gone (jupyter_client's `_created_context` says whose it is)."""
+    context = getattr(owner, "context", None) if getattr(owner, "_created_context", False) else None
+    if context is not None and not context.closed:
+        context.destroy(linger=0)

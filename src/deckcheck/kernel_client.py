@@ -14,7 +14,7 @@ from typing import Any, Literal
 import nbformat
 from nbclient.exceptions import DeadKernelError
 
-from .jupyter_internals import bounded_client_class, client_tasks, poll_for_reply_task
+from .jupyter_internals import bounded_client_class, client_tasks, poll_for_reply_task, release_zmq
 from .kernel_process import KernelError, KernelProcess
 
 IN_KERNEL = "deckcheck.in_kernel"
@@ -126,6 +126,7 @@ class KernelClient:
         kc = self.client.kc
         if kc is not None:
             kc.stop_channels()
+            release_zmq(kc)
             self.client.kc = None
 
 

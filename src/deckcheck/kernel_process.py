@@ -21,6 +21,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from traitlets import Unicode
 
 from . import env_names
+from .jupyter_internals import release_zmq
 
 
 class DeckcheckSpecs(KernelSpecManager):
@@ -151,4 +152,6 @@ class KernelProcess:
                 process.wait(timeout=1)
         with contextlib.suppress(Exception):
             self.manager.cleanup_connection_file()
+        with contextlib.suppress(Exception):
+            release_zmq(self.manager)
         self.crash_log.unlink(missing_ok=True)

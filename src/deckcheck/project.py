@@ -1,4 +1,4 @@
-"""Where a project's things live: its root (the folder with marp.config.mjs) and its cache."""
+"""Where a project's things live: its root (the folder that holds its configuration) and its cache."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from pathlib import Path
 
 from . import env_names
 
-PROJECT_MARKER = "marp.config.mjs"
+# Any of these marks a course's root: its own Marp configuration, its package.json (pinning
+# marp-cli), or its pyproject.toml (its [tool.deckcheck] settings).
+PROJECT_MARKERS = ("marp.config.mjs", "package.json", "pyproject.toml")
 
 
 def project_root(*starts: Path) -> Path | None:
-    """The nearest folder at or above the current folder (or else a deck's) that holds the
-    project's marp.config.mjs: where its cache, node_modules and themes live."""
+    """The nearest folder at or above the current folder (or else a deck's) that holds one of
+    the project markers: where its cache, node_modules and own themes live."""
     for start in (Path.cwd(), *starts):
         here = start.absolute()
         for folder in (here, *here.parents):
-            if (folder / PROJECT_MARKER).is_file():
+            if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
                 return folder
     return None
 

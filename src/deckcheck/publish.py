@@ -14,10 +14,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from .atomic import write_atomic
+from .errors import UsageError
 from .index_page import index_html
 from .manifest import MANIFEST, SiteEntry, manifest_json, read_manifest
 
@@ -111,3 +112,36 @@ class Site:
                 with contextlib.suppress(OSError):
                     if now - path.stat().st_mtime > ASSET_GRACE_S:
                         path.unlink()
+
+
+def assemble(target: Path, sources: Sequence[Path]) -> list[str]:
+    """One site from the sites that shards of a build published: every source's files and
+    assets copied in, their manifests merged, the index rewritten. Returns the decks added."""
+    site = Site(target)
+    added: list[str] = []
+    owners: dict[str, str] = {}  # stem → deck, so that two decks never share a file name
+    for source in sources:
+        if not (source / MANIFEST).is_file():
+            raise UsageError(f"{source}: not a deckcheck site (no {MANIFEST})")
+        entries = read_manifest(source)  # none for a shard that had no decks
+        for entry in entries.values():
+            if owners.setdefault(entry.stem, entry.deck) != entry.deck:
+                raise UsageError(f"{source}: {entry.deck} and {owners[entry.stem]} share {entry.stem}")
+        with site.staging() as staged:
+            files = _copy_site(source, staged, entries.values())
+            with site.lock():
+                site.publish(staged, files, list(entries.values()))
+        added += list(entries)
+    return added
+
+
+def _copy_site(source: Path, staged: Path, entries: Iterable[SiteEntry]) -> list[str]:
+    """Copy a site's published files and assets into a staging folder; their names in the site."""
+    names = [name for entry in entries for name in entry.files.values() if (source / name).is_file()]
+    assets = source / "assets"
+    if assets.is_dir():
+        names += [str(path.relative_to(source)) for path in assets.rglob("*") if path.is_file()]
+    for name in names:
+        (staged / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / name, staged / name)
+    return names

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .text import shorten
 
-SCRIPT = Path("marp") / "search.mjs"
+SCRIPT = Path(__file__).parent / "assets" / "marp" / "search.mjs"  # packaged; a link to marp/ here
 FOLDER = "pagefind"
 SKIPPED = {"style", "script", "template"}
 
@@ -88,7 +88,7 @@ def build_search(root: Path, site: Path, pages: Sequence[tuple[str, str]], timeo
     fresh = site / f".{FOLDER}-{uuid.uuid4().hex[:8]}"
     try:
         done = subprocess.run(
-            [node, str(root / SCRIPT), str(fresh)],
+            [node, str(SCRIPT), str(root), str(fresh)],
             input=json.dumps(records),
             capture_output=True,
             text=True,

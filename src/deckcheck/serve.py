@@ -26,14 +26,13 @@ from .cache import local_modules
 from .checker import Checker, CheckOptions
 from .checkpoint_store import DEFAULT_BUDGET, CheckpointStore
 from .deck import Deck
+from .marp import styling
 from .parser import image_path, read_deck
 from .project import project_root
 from .results import DeckResult
 
 STATUS_PATH = "/_deckcheck/status"
 DEBOUNCE_MS = 100  # changes this close together are one save (an editor writes, then renames)
-STYLE_FILES = ("marp.config.mjs",)
-STYLE_FOLDERS = ("themes", "marp")  # the theme CSS and the Marp renderer's plugins
 RELOAD_SCRIPT = """<script>
 (() => {
   const stem = %s;
@@ -195,13 +194,7 @@ class PreviewServer:
 
     def style_inputs(self) -> list[Path]:
         """The files every deck's rendering depends on: theme CSS, marp.config.mjs, plugins."""
-        root = project_root(*(path.parent for path in self.paths))
-        if root is None:
-            return []
-        found = [root / name for name in STYLE_FILES]
-        for folder in STYLE_FOLDERS:
-            found += [path for path in (root / folder).glob("*") if path.suffix in (".css", ".mjs", ".js")]
-        return found
+        return styling(project_root(*(path.parent for path in self.paths)) or Path.cwd()).files()
 
     def refresh(self, paths: Sequence[Path]) -> None:
         """Check and render these decks, then tell the open pages."""

@@ -1,0 +1,1 @@
+../../../../marp/math_labels.mjs

@@ -1,0 +1,1 @@
+../../../../marp/render.mjs

@@ -3,13 +3,14 @@
 // PROJECT is the course's folder: its node_modules holds pagefind (this script may be the
 // packaged copy, with no node_modules above it).
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 const [project, output] = process.argv.slice(2)
-const require = createRequire(path.join(project, 'package.json'))
-const pagefind = await import(pathToFileURL(require.resolve('pagefind')).href)
+const folder = path.join(project, 'node_modules', 'pagefind')
+const manifest = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf-8'))
+const entry = manifest.exports?.['.']?.import ?? manifest.main  // an ES module: no require()
+const pagefind = await import(pathToFileURL(path.join(folder, entry)).href)
 const records = JSON.parse(readFileSync(0, 'utf-8'))
 const { index, errors } = await pagefind.createIndex({})
 if (!index) throw new Error(errors.join('; '))

@@ -7,15 +7,24 @@ Measures, each as the median of several runs on this machine:
   (d) the warm re-check of all decks;
   (e) the peak memory of a cold check of all decks: deckcheck and its kernels, summed as
       proportional set size (a page that several processes share counts once overall), with
-      the resident set size summed beside it for reference.
+      the resident set size summed beside it for reference;
+  (f) per-deck overhead: a generated course of 30 small decks (scripts/make_course.py), cold,
+      with the default jobs and with --jobs 1, against its floor: all 30 decks' code run in one
+      warm Python process (torch imported once);
+  (g) the edit loop: in `deckcheck serve`, the time from saving an edit of the CNN deck's last
+      block to /_deckcheck/status reporting the new result, against a full check of that deck;
+      and the peak memory of serve with every deck checkpointed.
 Prints the ratios against their targets and writes them to BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import queue
+import re
 import shutil
 import statistics
 import subprocess
@@ -23,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,8 +45,15 @@ sys.path.insert(0, str(ROOT / "src"))
 from deckcheck.deck import Block  # noqa: E402
 from deckcheck.parser import read_deck  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from make_course import write_course  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
 SLIDES = ROOT / "slides"
 FUNDAMENTALS = SLIDES / "01-fundamentals.md"
+CNN = SLIDES / "03-cnn-mnist.md"
+COURSE_DECKS = 30
 PYTHON = sys.executable
 
 
@@ -157,6 +174,86 @@ def peer_copies(folder: Path, cuda: bool) -> list[Path]:
     return copies
 
 
+COURSE_FLOOR = """import sys, time
+from pathlib import Path
+sys.path.insert(0, {src!r})
+from deckcheck.parser import read_deck
+for path in sorted(Path(sys.argv[1]).glob("*.md")):
+    namespace = {{}}
+    for block in read_deck(path).blocks:
+        exec(compile(block.code, str(path), "exec"), namespace)
+"""
+
+
+def course_floor_script(folder: Path) -> Path:
+    """All the course's decks in one process, each in a namespace of its own, torch imported once."""
+    script = folder / "course_floor.py"
+    script.write_text(COURSE_FLOOR.format(src=str(ROOT / "src")))
+    return script
+
+
+class Preview:
+    """`deckcheck serve` on some decks, read through its status endpoint."""
+
+    def __init__(self, decks: list[Path], env: dict[str, str], cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "deckcheck", "serve", *map(str, decks), "--port", "0"],
+            env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.port = self._port()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def _port(self) -> str:
+        while True:
+            line = self.lines.get(timeout=900)
+            found = re.search(r"preview: http://127\.0\.0\.1:(\d+)/", line)
+            if found:
+                return found.group(1)
+
+    def status(self) -> dict[str, dict]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_deckcheck/status", timeout=10) as answer:
+            return {deck["path"]: deck for deck in json.loads(answer.read())["decks"]}
+
+    def edit_until_checked(self, deck: Path, old: str, new: str) -> tuple[float, dict]:
+        """Save an edit; seconds until the status has the deck's new result, and that result."""
+        before = self.status()[str(deck)]["finished_at"]
+        deck.write_text(deck.read_text().replace(old, new, 1))
+        saved = time.perf_counter()
+        while (now := self.status()[str(deck)])["finished_at"] == before:
+            time.sleep(0.01)
+        return time.perf_counter() - saved, now
+
+    def memory(self) -> int:
+        """PSS of serve, its fork server and kernels, plus its checkpoints (which it reports:
+        they are no children of it)."""
+        total = 0
+        try:
+            root = psutil.Process(self.process.pid)
+            members = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        for member in members:
+            try:
+                total += member.memory_full_info().pss
+            except psutil.Error:
+                continue
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_deckcheck/status", timeout=10) as answer:
+            return total + int(json.loads(answer.read()).get("checkpoints", {}).get("memory", 0))
+
+    def stop(self) -> None:
+        self.process.send_signal(2)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -176,6 +273,58 @@ def machine() -> str:
         f"{cpu}; {os.cpu_count()} cores; {memory:.0f} GiB RAM; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}; {versions}"
     )
+
+
+def course_overhead(work: Path, env: dict[str, str], runs: int) -> tuple[float, float, float]:
+    """(f): the floor, a cold check with the default jobs, and with --jobs 1, of a 30-deck course."""
+    course = work / "course"
+    write_course(course, COURSE_DECKS)
+    floor = median_of(
+        runs, lambda: timed([PYTHON, str(course_floor_script(work)), str(course)], env, work)[0]
+    )
+    print(f"(f) floor, {COURSE_DECKS} small decks in one process: {floor:.2f} s", flush=True)
+    check = [PYTHON, "-m", "deckcheck", "check", "--no-cache", str(course)]
+    default = median_of(runs, lambda: timed(check, env, ROOT)[0])
+    print(f"(f) cold check of the course, default jobs: {default:.2f} s", flush=True)
+    one = median_of(runs, lambda: timed([*check, "--jobs", "1"], env, ROOT)[0])
+    print(f"(f) cold check of the course, --jobs 1: {one:.2f} s", flush=True)
+    return floor, default, one
+
+
+def edit_loop(work: Path, env: dict[str, str], runs: int) -> tuple[float, float, float]:
+    """(g): a full check of the CNN deck; in serve, save to status after an edit of its last
+    block (the median of `runs` edits); serve's memory with every deck checkpointed."""
+    full = median_of(
+        runs, lambda: timed([PYTHON, "-m", "deckcheck", "check", "--no-cache", str(CNN)], env, ROOT)[0]
+    )
+    print(f"(g) full check of {CNN.name}: {full:.2f} s", flush=True)
+    course = work / "serve"
+    course.mkdir()
+    decks = [course / deck.name for deck in sorted(SLIDES.glob("*.md"))]
+    for deck in decks:
+        shutil.copy(SLIDES / deck.name, deck)
+    (course / "images").symlink_to(ROOT / "images")
+    env = {**env, "DECKCHECK_CACHE": str(work / "serve-cache")}  # fresh: every deck runs, with checkpoints
+    preview = Preview(decks, env, ROOT)
+    try:
+        cnn = course / CNN.name
+        lines = cnn.read_text().splitlines()
+        last = max(i for i, line in enumerate(lines) if line.startswith("```python"))
+        anchor = lines[last + 1]
+        times = []
+        for number in range(runs):
+            seconds, result = preview.edit_until_checked(cnn, anchor, f"edit_{number} = {number}\n{anchor}")
+            if result["run"] != "resumed" or not result["ok"]:
+                raise SystemExit(f"bench: the edit was not resumed: {result}")
+            times.append(seconds)
+            anchor = f"edit_{number} = {number}\n{anchor}"
+        resumed = statistics.median(times)
+        print(f"(g) serve, save to status after an edit of the last block: {resumed:.2f} s", flush=True)
+        memory = preview.memory() / 1e9
+        print(f"(g) serve's memory with {len(decks)} decks checkpointed: {memory:.2f} GB (PSS)", flush=True)
+    finally:
+        preview.stop()
+    return full, resumed, memory
 
 
 def main() -> int:
@@ -218,6 +367,8 @@ def main() -> int:
         peak = max(p.pss for p in peaks) / 1e9
         peak_rss = max(p.rss for p in peaks) / 1e9
         print(f"(e) peak memory of a cold check of all decks: {peak:.2f} GB ({peak_rss:.2f} GB RSS summed)")
+        course_floor, course_default, course_one = course_overhead(work, env, args.runs)
+        cnn_full, cnn_resumed, serve_memory = edit_loop(work, env, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -226,12 +377,22 @@ def main() -> int:
         Target("cold check of all decks / the peer's total", cold_all / peer, 0.7),
         Target("warm re-check / cold check, all decks", warm / cold_all, 0.1),
         Target("peak memory of a full check", peak, 1.5, " GB"),
+        Target(
+            f"{COURSE_DECKS}-deck course, cold, default jobs / its floor", course_default / course_floor, 1.5
+        ),
+        Target(f"{COURSE_DECKS}-deck course, cold, --jobs 1 / its floor", course_one / course_floor, 2.5),
+        Target(
+            "serve: an edit of the CNN deck's last block / a full check of it", cnn_resumed / cnn_full, 0.25
+        ),
     ]
     print()
     for target in targets:
         verdict = "meets" if target.met else "MISSES"
         print(f"{target.name}: {target.value:.2f}{target.unit} ({verdict} ≤ {target.limit}{target.unit})")
-    write_report(args.output, args.runs, targets, floor, cold_one, cold_all, peer, warm, peak_rss)
+    write_report(
+        args.output, args.runs, targets, floor, cold_one, cold_all, peer, warm, peak_rss,
+        course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory,
+    )  # fmt: skip
     print(
         f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
     )
@@ -239,7 +400,8 @@ def main() -> int:
 
 
 def write_report(path: Path, runs: int, targets: list[Target], *seconds: float) -> None:
-    floor, cold_one, cold_all, peer, warm, peak_rss = seconds
+    floor, cold_one, cold_all, peer, warm, peak_rss = seconds[:6]
+    course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory = seconds[6:]
     rows = "\n".join(
         f"| {t.name} | {t.value:.2f}{t.unit} | ≤ {t.limit}{t.unit} | {'meets' if t.met else 'MISSES'} |"
         for t in targets
@@ -259,6 +421,11 @@ Machine: {machine()}
 | (c) cold `deckcheck check --no-cache slides` (all decks, default `--jobs`) | {cold_all:.2f} |
 | (c) peer: `jupytext --to ipynb --execute` on each deck in turn | {peer:.2f} |
 | (d) warm `deckcheck check slides` (nothing changed) | {warm:.2f} |
+| (f) floor: {COURSE_DECKS} small decks (make_course.py), their code in one process | {course_floor:.2f} |
+| (f) cold `deckcheck check --no-cache` of that course (default `--jobs`) | {course_default:.2f} |
+| (f) the same with `--jobs 1` | {course_one:.2f} |
+| (g) cold `deckcheck check --no-cache slides/03-cnn-mnist.md` | {cnn_full:.2f} |
+| (g) `deckcheck serve`: an edit of its last block saved → `/_deckcheck/status` has it | {cnn_resumed:.2f} |
 
 | target | measured | limit | |
 | --- | --- | --- | --- |
@@ -270,6 +437,9 @@ sampling slows what it measures): a page that several
 processes share (the torch libraries both kernels map) counts once overall. Summed as
 resident set size, which counts every shared page once per process, the same peak was
 {peak_rss:.2f} GB.
+
+`deckcheck serve` with every deck checkpointed (each deck run once, a checkpoint after each of
+its blocks) used {serve_memory:.2f} GB (PSS of serve, its fork server, and the checkpoints).
 """
     )
 

@@ -56,6 +56,7 @@ class PreviewState:
     changed: threading.Condition = field(default_factory=threading.Condition)
     events: list[str] = field(default_factory=list)
     checks: dict[str, dict] = field(default_factory=dict)  # deck path → its last check, for /status
+    checkpoints: dict[str, int] = field(default_factory=dict)  # how many are kept, and their PSS
 
     def checked(self, result: DeckResult) -> None:
         """A deck's check finished (before its page is rendered again)."""
@@ -75,7 +76,8 @@ class PreviewState:
 
     def status(self) -> str:
         with self.changed:
-            return json.dumps({"decks": [self.checks[path] for path in sorted(self.checks)]}, indent=2)
+            decks = [self.checks[path] for path in sorted(self.checks)]
+            return json.dumps({"decks": decks, "checkpoints": self.checkpoints}, indent=2)
 
     def publish(self, stem: str, problems: str, title: str) -> None:
         with self.changed:
@@ -212,8 +214,14 @@ class PreviewServer:
             self.say(report.deck_line(result) + (f"\n{problems}" if problems else ""))
             for warning in (warning for block in result.blocks for warning in block.warnings):
                 self.say(report.warning_report(str(deck.path), warning))
+        self.keep_within_budget()
+
+    def keep_within_budget(self) -> None:
         if self.checkpoints is not None:
-            self.checkpoints.enforce_budget()
+            memory = self.checkpoints.enforce_budget()
+            count = sum(len(history.checkpoints) for history in self.checkpoints.decks.values())
+            with self.state.changed:
+                self.state.checkpoints = {"count": count, "memory": memory}
 
     def prime(self) -> bool:
         """Run one deck whose shown result came from the cache, so that it has checkpoints
@@ -230,7 +238,7 @@ class PreviewServer:
         self.primed.add(waiting[0])
         deck = read_deck(waiting[0])
         asyncio.run(self.checker.check([deck], reuse=False))
-        self.checkpoints.enforce_budget()
+        self.keep_within_budget()
         return True
 
     def restyle(self) -> None:

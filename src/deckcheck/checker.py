@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -167,13 +168,13 @@ class Checker:
         environment = self.options.environment
         versions = environment.versions() if environment else runtime.versions()
         timings = Timings(self.cache_dir / TIMINGS, self.cache_dir / self.options.timings_file)
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for index in sorted(pending, key=lambda i: -timings.estimate(decks[i])):  # longest first
-            queue.put_nowait(index)
+        order = deque(sorted(pending, key=lambda i: -timings.estimate(decks[i])))  # longest first
 
         async def worker() -> None:
-            while not queue.empty():
-                index = queue.get_nowait()
+            while order:
+                index = order.popleft()
+                if order:
+                    runner.prestart(decks[order[0]])  # its kernel starts while this deck runs
                 try:
                     result = _with_versions(await runner.run(decks[index]), versions)
                 except Exception as error:  # surfaces in check(), which awaits this deck

@@ -43,6 +43,7 @@ class DeckRunner:
         self.starting = starting or (lambda deck, block: None)
         self.checkpoints = checkpoints
         self.closing: set[asyncio.Task] = set()
+        self.prestarted: dict[str, asyncio.Task] = {}  # deck path → its kernel, starting early
 
     async def run(self, deck: Deck) -> DeckResult:
         started = time.monotonic()
@@ -106,9 +107,23 @@ class DeckRunner:
         resumed = plan.start + 1 if plan is not None else 0
         return results, _Outcome(opened, device, session.timeline.items(), resumed), ()
 
+    def prestart(self, deck: Deck) -> None:
+        """Start the kernel of the deck that runs next, so that it is ready when its turn comes
+        (kernel start-up then overlaps the running deck's blocks)."""
+        wanted = deck.runnable and deck.settings.execute and self.checkpoints is None
+        if wanted and str(deck.path) not in self.prestarted:
+            session = DeckSession(deck, self.options)
+            task = asyncio.ensure_future(session.start())
+            task.add_done_callback(_collect)
+            self.prestarted[str(deck.path)] = asyncio.ensure_future(_started(session, task))
+
     async def _start(self, deck: Deck, plan: ResumePlan | None) -> DeckSession | list[BlockResult]:
         """A started session (resumed from the plan's checkpoint when it can be), or, when no
         kernel starts, the results that say so."""
+        early = self.prestarted.pop(str(deck.path), None)
+        if early is not None:
+            session, error = await early
+            return _no_kernel(deck, error, session) if error is not None else session
         if plan is not None:
             session = DeckSession(deck, self.options, resume=plan.checkpoint)
             try:
@@ -130,6 +145,11 @@ class DeckRunner:
 
     async def drain(self, kill: bool = False) -> None:
         """Wait until every kernel this runner started is gone (`kill`: at once)."""
+        for early in self.prestarted.values():  # started for a deck that never ran
+            session, error = await early
+            if error is None:
+                self._close_later(session)
+        self.prestarted.clear()
         if kill:
             for task in list(self.closing):
                 task.cancel()
@@ -195,6 +215,23 @@ class DeckRunner:
         if session is not None and not session.alive:
             return f"not run: the kernel was lost at line {result.failure.line}"
         return ""
+
+
+async def _started(session: DeckSession, start: asyncio.Future) -> tuple[DeckSession, KernelError | None]:
+    """A prestarted session, once its start has finished: (session, why it could not start)."""
+    try:
+        await asyncio.shield(start)
+    except KernelError as error:
+        return session, error
+    except asyncio.CancelledError:
+        await session.close(kill=True)
+        raise
+    return session, None
+
+
+def _collect(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass(frozen=True)

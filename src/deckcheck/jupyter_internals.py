@@ -9,7 +9,9 @@ CPython 3.10–3.13 (a change there shows up in tests/test_execution.py and test
 - IPython's CachingCompiler keeps `_filename_map`: cell file name → execution count;
 - `atexit._run_exitfuncs()` runs the exit handlers without tearing the interpreter down;
 - jupyter_client's managers and clients set `_created_context` when they made their own
-  zmq context (theirs to destroy).
+  zmq context (theirs to destroy);
+- NotebookClient.kc may be set to a started, ready kernel client (as nbclient's own
+  start_new_kernel_client does).
 
 The kernel side imports this module too: nothing heavy at import time.
 """
@@ -41,6 +43,11 @@ def bounded_client_class() -> type:
             return super().output(outs, msg, display_id, cell_index)
 
     return BoundedClient
+
+
+def use_client(client: Any, kc: Any) -> None:
+    """Have nbclient run cells through a kernel client that deckcheck started and readied."""
+    client.kc = kc
 
 
 def client_tasks(client: object) -> list[asyncio.Task]:

@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import json
+import time
 from dataclasses import dataclass
+from queue import Empty
 from typing import Any, Literal
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
 
-from .jupyter_internals import bounded_client_class, client_tasks, poll_for_reply_task, release_zmq
+from .jupyter_internals import (
+    bounded_client_class,
+    client_tasks,
+    poll_for_reply_task,
+    release_zmq,
+    use_client,
+)
 from .kernel_process import KernelError, KernelProcess
 
 IN_KERNEL = "deckcheck.in_kernel"
@@ -46,11 +55,20 @@ class KernelClient:
         )
         self.alive = True
 
-    async def connect(self) -> None:
+    async def connect(self, timeout: float = 60) -> None:
+        """Connect to the started kernel and wait until it answers on both channels.
+
+        jupyter_client's wait_for_ready ends by waiting for 0.2 s of silence on IOPub; here one
+        IOPub message after a kernel_info reply is proof enough that IOPub is connected, and
+        what else that request published is ignored (nbclient keeps only a cell's own messages)."""
         try:
-            await self.client.async_start_new_kernel_client()
+            kc = self.kernel.manager.client()
+            kc.start_channels()
+            await _ready(kc, self.kernel.manager, timeout)
         except Exception as error:
             raise KernelError(f"the kernel did not start: {error}") from None
+        kc.allow_stdin = False
+        use_client(self.client, kc)
 
     async def run_cell(self, code: str, limit: float) -> CellRun:
         """Run code as the next cell; past `limit` seconds interrupt it, then kill the kernel."""
@@ -128,6 +146,22 @@ class KernelClient:
             kc.stop_channels()
             release_zmq(kc)
             self.client.kc = None
+
+
+async def _ready(kc: Any, manager: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        request = kc.kernel_info()
+        with contextlib.suppress(Empty):
+            reply = await kc.shell_channel.get_msg(timeout=0.5)
+            if reply["parent_header"].get("msg_id") == request:
+                with contextlib.suppress(Empty):
+                    await kc.iopub_channel.get_msg(timeout=0.02)
+                    return
+        if not await manager.is_alive():
+            raise RuntimeError("the kernel died before it answered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
 
 
 def _collect(task: asyncio.Future) -> None:

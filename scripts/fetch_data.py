@@ -20,8 +20,9 @@ then loads:
   classes: a simple silhouette (wings and fuselage, body and wheels, head and ears...)
   in random colours, sizes, places and tilts on a scene (sky, road, grass, room,
   water) with random shading, exposure and noise.  ``batches.meta`` (the class names)
-  is byte for byte the real file; the data batches are pickled as the real ones, but
-  their checksums differ, which deckcheck accepts for files listed as stand-ins.
+  is byte for byte the real file; the data batches hold the same keys and arrays as
+  the real ones, but their checksums differ, which deckcheck accepts for files listed
+  as stand-ins (torchvision alone rejects them).
 * ResNet-18 weights: a randomly initialised ``resnet18().state_dict()`` under the
   file name torchvision expects.
 

@@ -532,16 +532,25 @@ def verify_cifar(root: Path) -> None:
 
 
 def try_download_resnet(root: Path) -> bool:
-    """Let torchvision fetch the weights (torch.hub writes them atomically)."""
+    """Let torchvision fetch the weights into a scratch folder, then move them in place.
+
+    Not into ``root`` itself: torch.hub loads a file that is already there without checking
+    it, so a stand-in in place would pass for a successful download."""
     from torchvision import models
 
+    (root / "hub").mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=root / "hub", prefix=".resnet-download-"))
     try:
-        with torch_home(root):
+        with torch_home(scratch):
             models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
-        return resnet_file(root).is_file()
-    except Exception as err:
+        resnet_file(root).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(resnet_file(scratch), resnet_file(root))
+        return True
+    except Exception as err:  # no network, a bad checksum, ...
         print(f"ResNet-18 download failed: {describe(err)}", file=sys.stderr)
         return False
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def write_resnet_standin(root: Path) -> None:

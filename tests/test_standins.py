@@ -260,6 +260,20 @@ def test_missing_weights_are_replaced_and_listed_again(cache, tmp_path):
     assert err.count("WARNING") == 3
 
 
+def test_retrying_offline_keeps_every_standin_listed(cache, tmp_path):
+    """A stand-in already in place never passes for a download (torch.hub loads it unchecked)."""
+    root = tmp_path / "torch"
+    shutil.copytree(cache["root"], root)
+    data_before = {f: v for f, v in snapshot(root).items() if f != "standins.json"}
+
+    code, out, err = run(["--root", str(root), "--retry-standins"])
+    assert code == 0
+    assert "downloaded" not in out, out
+    assert json.loads((root / "standins.json").read_text()) == EXPECTED_JSON
+    assert {f: v for f, v in snapshot(root).items() if f != "standins.json"} == data_before
+    assert err.count("WARNING") == 3
+
+
 def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path, monkeypatch):
     root = tmp_path / "torch"
     shutil.copytree(cache["root"], root)

@@ -4,6 +4,7 @@ Cache root: ``--root DIR``, else ``$TORCH_HOME``, else ``.cache/torch`` relative
 the current folder.  Layout (the one torchvision itself uses)::
 
     ROOT/datasets/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+    ROOT/datasets/cifar-10-batches-py/{data_batch_1..5,test_batch,batches.meta}
     ROOT/hub/checkpoints/resnet18-f37072fd.pth
     ROOT/standins.json          (only while something in the cache is a stand-in)
 
@@ -15,6 +16,13 @@ then loads:
   8x8 handwritten digits (upscaled, centred, randomly shifted, scaled, rotated,
   sheared, elastically deformed and given some noise).  Test images come only from
   the last 20% of the scikit-learn samples, training images only from the first 80%.
+* CIFAR-10: 50,000 + 10,000 colour images of 32x32, drawn for each of its ten
+  classes: a simple silhouette (wings and fuselage, body and wheels, head and ears...)
+  in random colours, sizes, places and tilts on a scene (sky, road, grass, room,
+  water) with random shading, exposure and noise.  ``batches.meta`` (the class names)
+  is byte for byte the real file; the data batches hold the same keys and arrays as
+  the real ones, but their checksums differ, which deckcheck accepts for files listed
+  as stand-ins (torchvision alone rejects them).
 * ResNet-18 weights: a randomly initialised ``resnet18().state_dict()`` under the
   file name torchvision expects.
 
@@ -27,14 +35,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
+import math
 import os
+import pickle
 import shutil
 import socket
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 from deckcheck.atomic import write_atomic
 
@@ -52,9 +64,15 @@ SEED = 20240607
 RESNET_FILE = "resnet18-f37072fd.pth"
 RESNET_NAME = "ResNet-18 weights"
 MNIST_NAME = "MNIST"
+CIFAR_NAME = "CIFAR-10"
+CIFAR_DIR = Path("datasets", "cifar-10-batches-py")
+CIFAR_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR_FILES = (*CIFAR_TRAIN_FILES, "test_batch", "batches.meta")
+CIFAR_PER_BATCH = 10_000
 STANDINS_JSON = "standins.json"
 WARNINGS = {
     MNIST_NAME: "MNIST replaced by stand-in data made from scikit-learn digits",
+    CIFAR_NAME: "CIFAR-10 replaced by stand-in data: drawn silhouettes of its ten classes",
     RESNET_NAME: "ResNet-18 weights replaced by randomly initialised weights",
 }
 
@@ -124,6 +142,10 @@ def mnist_present(root: Path) -> bool:
     return all((root / MNIST_RAW / name).is_file() for name in MNIST_FILES)
 
 
+def cifar_present(root: Path) -> bool:
+    return all((root / CIFAR_DIR / name).is_file() for name in CIFAR_FILES)
+
+
 def resnet_file(root: Path) -> Path:
     from torchvision import models
 
@@ -150,7 +172,7 @@ def write_standins(root: Path, standins: dict[str, list[str]], require_files: bo
     leave stand-in files behind that look like real data.
     """
     path = root / STANDINS_JSON
-    order = [MNIST_NAME, RESNET_NAME]
+    order = [MNIST_NAME, CIFAR_NAME, RESNET_NAME]
     names = sorted(standins, key=lambda n: (order.index(n) if n in order else len(order), n))
     entries = [
         {"name": n, "files": standins[n]}
@@ -290,20 +312,245 @@ def verify_mnist(root: Path) -> None:
             assert len(ds) == n and tuple(ds.data.shape[1:]) == (SIDE, SIDE)
 
 
+# --------------------------------------------------------------------------- CIFAR-10
+
+CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+# What each class's images show: a scene, and the parts of its silhouette in drawing order.
+# A part: (shape, dx, dy, half-width, half-height, tilt in degrees, colour role); shape "e"
+# is an ellipse, "r" a rectangle; (dx, dy) in the object's own frame ([-1, 1], y down);
+# colour roles: 0 the body colour, 1 a shade of it, 2 dark, 3 light.
+# fmt: off
+CIFAR_PARTS = {
+    "airplane": ("sky", [("e", 0.0, 0.0, 0.95, 0.13, 0, 0), ("e", 0.1, 0.0, 0.16, 0.75, 12, 0),
+                         ("e", -0.82, -0.18, 0.1, 0.28, -15, 1), ("e", 0.55, -0.04, 0.12, 0.06, 0, 2)]),
+    "automobile": ("road", [("r", 0.0, 0.1, 0.85, 0.22, 0, 0), ("r", -0.05, -0.2, 0.45, 0.17, 0, 0),
+                            ("r", -0.05, -0.2, 0.38, 0.12, 0, 3), ("e", -0.52, 0.34, 0.18, 0.18, 0, 2),
+                            ("e", 0.52, 0.34, 0.18, 0.18, 0, 2)]),
+    "bird": ("sky", [("e", -0.55, 0.1, 0.32, 0.08, 20, 1), ("e", 0.0, 0.0, 0.48, 0.28, 10, 0),
+                     ("e", 0.45, -0.28, 0.2, 0.2, 0, 0), ("e", 0.7, -0.26, 0.13, 0.05, 0, 3),
+                     ("e", 0.5, -0.33, 0.04, 0.04, 0, 2), ("e", -0.1, 0.0, 0.3, 0.14, 15, 1)]),
+    "cat": ("room", [("e", 0.0, 0.35, 0.55, 0.42, 0, 0), ("e", -0.22, -0.66, 0.09, 0.2, -20, 0),
+                     ("e", 0.22, -0.66, 0.09, 0.2, 20, 0), ("e", 0.0, -0.32, 0.34, 0.3, 0, 0),
+                     ("e", -0.13, -0.38, 0.06, 0.05, 0, 3), ("e", 0.13, -0.38, 0.06, 0.05, 0, 3),
+                     ("e", 0.0, -0.24, 0.05, 0.03, 0, 2)]),
+    "deer": ("grass", [("r", -0.35, 0.45, 0.04, 0.32, 0, 0), ("r", 0.35, 0.45, 0.04, 0.32, 0, 0),
+                       ("e", 0.0, 0.05, 0.55, 0.24, 0, 0), ("r", 0.45, -0.3, 0.08, 0.32, 30, 0),
+                       ("e", 0.62, -0.6, 0.17, 0.1, 10, 0), ("r", 0.55, -0.85, 0.02, 0.15, -20, 1),
+                       ("r", 0.7, -0.85, 0.02, 0.15, 20, 1), ("e", -0.55, 0.0, 0.06, 0.05, 0, 3)]),
+    "dog": ("room", [("e", 0.0, 0.35, 0.6, 0.4, 0, 0), ("e", 0.0, -0.3, 0.38, 0.32, 0, 0),
+                     ("e", -0.38, -0.22, 0.11, 0.26, 10, 1), ("e", 0.38, -0.22, 0.11, 0.26, -10, 1),
+                     ("e", 0.0, -0.12, 0.17, 0.12, 0, 3), ("e", 0.0, -0.17, 0.07, 0.05, 0, 2),
+                     ("e", -0.14, -0.4, 0.05, 0.05, 0, 2), ("e", 0.14, -0.4, 0.05, 0.05, 0, 2)]),
+    "frog": ("grass", [("e", 0.0, 0.15, 0.62, 0.34, 0, 0), ("e", -0.3, -0.18, 0.14, 0.14, 0, 0),
+                       ("e", 0.3, -0.18, 0.14, 0.14, 0, 0), ("e", -0.3, -0.2, 0.06, 0.06, 0, 2),
+                       ("e", 0.3, -0.2, 0.06, 0.06, 0, 2), ("e", 0.0, 0.3, 0.4, 0.15, 0, 1)]),
+    "horse": ("grass", [("r", -0.4, 0.48, 0.07, 0.35, 0, 0), ("r", 0.4, 0.48, 0.07, 0.35, 0, 0),
+                        ("e", 0.0, 0.05, 0.62, 0.3, 0, 0), ("r", 0.5, -0.3, 0.13, 0.35, 35, 0),
+                        ("r", 0.42, -0.38, 0.05, 0.32, 35, 1), ("e", 0.72, -0.58, 0.22, 0.11, 25, 0),
+                        ("e", -0.68, 0.1, 0.08, 0.3, 15, 1)]),
+    "ship": ("water", [("r", 0.0, 0.22, 0.9, 0.14, 0, 0), ("r", 0.0, 0.33, 0.72, 0.08, 0, 2),
+                       ("r", 0.1, -0.04, 0.38, 0.14, 0, 3), ("r", 0.25, -0.28, 0.08, 0.12, 0, 1)]),
+    "truck": ("road", [("r", -0.22, -0.12, 0.55, 0.38, 0, 1), ("r", 0.58, 0.02, 0.26, 0.26, 0, 0),
+                       ("r", 0.64, -0.06, 0.14, 0.1, 0, 3), ("e", -0.5, 0.34, 0.15, 0.15, 0, 2),
+                       ("e", -0.1, 0.34, 0.15, 0.15, 0, 2), ("e", 0.58, 0.34, 0.15, 0.15, 0, 2)]),
+}
+# fmt: on
+# A scene: sky colour, ground colour, horizon height (0 top, 1 bottom; beyond 1: all sky)
+CIFAR_SCENES = {
+    "sky": ((0.55, 0.7, 0.9), (0.6, 0.7, 0.8), 1.1),
+    "road": ((0.7, 0.75, 0.8), (0.4, 0.4, 0.42), 0.62),
+    "grass": ((0.65, 0.75, 0.85), (0.3, 0.5, 0.2), 0.5),
+    "room": ((0.75, 0.65, 0.55), (0.5, 0.4, 0.3), 0.7),
+    "water": ((0.7, 0.8, 0.9), (0.15, 0.35, 0.6), 0.58),
+}
+# The body colours of each class; each image picks one and jitters it
+CIFAR_PALETTES = {
+    "airplane": [(0.9, 0.9, 0.92), (0.7, 0.72, 0.75), (0.85, 0.85, 0.8)],
+    "automobile": [(0.8, 0.1, 0.1), (0.1, 0.2, 0.7), (0.9, 0.8, 0.1), (0.9, 0.9, 0.9), (0.15, 0.15, 0.15)],
+    "bird": [(0.5, 0.35, 0.2), (0.2, 0.35, 0.8), (0.8, 0.2, 0.15), (0.5, 0.5, 0.5)],
+    "cat": [(0.85, 0.55, 0.2), (0.5, 0.5, 0.5), (0.15, 0.15, 0.15), (0.9, 0.9, 0.85)],
+    "deer": [(0.6, 0.4, 0.2), (0.7, 0.5, 0.3)],
+    "dog": [(0.55, 0.35, 0.15), (0.85, 0.7, 0.4), (0.15, 0.12, 0.1), (0.9, 0.88, 0.85)],
+    "frog": [(0.3, 0.6, 0.2), (0.45, 0.5, 0.2), (0.5, 0.4, 0.2)],
+    "horse": [(0.35, 0.2, 0.1), (0.15, 0.1, 0.08), (0.55, 0.3, 0.15), (0.85, 0.85, 0.82)],
+    "ship": [(0.25, 0.25, 0.3), (0.6, 0.15, 0.1), (0.85, 0.85, 0.85)],
+    "truck": [(0.8, 0.1, 0.1), (0.1, 0.3, 0.7), (0.9, 0.6, 0.1), (0.9, 0.9, 0.9)],
+}
+CIFAR_SIDE = 32
+TEMPLATE_SIDE, TEMPLATE_REACH = 96, 1.25  # a class's silhouette, drawn once over [-1.25, 1.25]^2
+
+
+def silhouette(name: str):
+    """The parts of class `name` drawn once, large: (4, side, side), how much of each pixel
+    each colour role covers (the parts drawn later cover the earlier ones)."""
+    import torch
+
+    axis = torch.linspace(-TEMPLATE_REACH, TEMPLATE_REACH, TEMPLATE_SIDE)
+    v, u = torch.meshgrid(axis, axis, indexing="ij")
+    pixel = 2 * TEMPLATE_REACH / TEMPLATE_SIDE
+    cover = torch.zeros(4, TEMPLATE_SIDE, TEMPLATE_SIDE)
+    for shape, dx, dy, half_w, half_h, degrees, role in CIFAR_PARTS[name][1]:
+        a = math.radians(degrees)
+        pu = math.cos(a) * (u - dx) + math.sin(a) * (v - dy)
+        pv = -math.sin(a) * (u - dx) + math.cos(a) * (v - dy)
+        if shape == "e":
+            inside = (1 - torch.sqrt((pu / half_w) ** 2 + (pv / half_h) ** 2)) * min(half_w, half_h)
+        else:
+            inside = torch.minimum(half_w - pu.abs(), half_h - pv.abs())
+        mask = (inside / pixel + 0.5).clamp(0, 1)
+        cover = cover * (1 - mask)
+        cover[role] += mask
+    return cover
+
+
+def draw_scenes(name: str, n: int, gen):
+    """n random 32x32 images of class `name`: a uint8 tensor (n, 3, 32, 32)."""
+    import torch
+    import torch.nn.functional as F
+
+    def uniform(lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(*(shape or (n,)), generator=gen)
+
+    sky, ground, horizon = CIFAR_SCENES[CIFAR_PARTS[name][0]]
+    ys = torch.linspace(-1, 1, CIFAR_SIDE)[:, None]
+    # the scene: sky over ground at a random horizon, jittered colours, smooth shading
+    sky_colour = (torch.tensor(sky) + uniform(-0.15, 0.15, n, 3)).clamp(0, 1)[:, :, None, None]
+    ground_colour = (torch.tensor(ground) + uniform(-0.15, 0.15, n, 3)).clamp(0, 1)[:, :, None, None]
+    level = (horizon + uniform(-0.12, 0.12)) * 2 - 1
+    below = torch.sigmoid((ys - level[:, None, None]) * 15)[:, None]
+    img = sky_colour * (1 - below) + ground_colour * below
+    shading = torch.randn(n, 1, 4, 4, generator=gen)
+    img = img + 0.08 * F.interpolate(
+        shading, size=(CIFAR_SIDE, CIFAR_SIDE), mode="bicubic", align_corners=True
+    )
+    # the silhouette, placed at a random centre, size, tilt, mirrored or not
+    centre = uniform(-0.25, 0.25, n, 2) * torch.tensor([1.0, 0.8])
+    size, tilt = uniform(0.55, 0.9), uniform(-0.2, 0.2)
+    mirror = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(tilt), torch.sin(tilt)
+    linear = torch.stack([torch.stack([cos * mirror, sin], 1), torch.stack([-sin * mirror, cos], 1)], 1)
+    linear = linear / (size * TEMPLATE_REACH)[:, None, None]  # image -> silhouette coordinates
+    theta = torch.cat([linear, -(linear @ centre[:, :, None])], 2)
+    grid = F.affine_grid(theta, [n, 4, CIFAR_SIDE, CIFAR_SIDE], align_corners=False)
+    template = silhouette(name)[None].expand(n, -1, -1, -1)
+    cover = F.grid_sample(template, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    palette = torch.tensor(CIFAR_PALETTES[name])
+    body = palette[torch.randint(len(palette), (n,), generator=gen)] + uniform(-0.1, 0.1, n, 3)
+    shade = body * uniform(0.55, 0.85)[:, None] + uniform(-0.1, 0.1, n, 3)
+    dark = uniform(0.02, 0.15, n, 1).expand(n, 3)
+    light = uniform(0.75, 0.95, n, 1) * torch.tensor([0.9, 0.95, 1.0])
+    colours = torch.stack([body, shade, dark, light], 1).clamp(0, 1)  # (n, 4 roles, 3)
+    painted = torch.einsum("nrhw,nrc->nchw", cover, colours)
+    img = img * (1 - cover.sum(1, keepdim=True)) + painted
+    img = img * uniform(0.7, 1.15)[:, None, None, None] + uniform(-0.1, 0.1)[:, None, None, None]
+    img = img + 0.03 * torch.randn(img.shape, generator=gen)
+    return (img.clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+def make_cifar_split(per_class: int, gen):
+    """(images as uint8 (n, 3072) in CIFAR's plane order, labels), the classes shuffled."""
+    import torch
+
+    images = torch.cat([draw_scenes(name, per_class, gen) for name in CIFAR_CLASSES])
+    labels = torch.arange(len(CIFAR_CLASSES)).repeat_interleave(per_class)
+    order = torch.randperm(len(labels), generator=gen)
+    return images[order].reshape(len(labels), -1).numpy(), labels[order].tolist()
+
+
+def cifar_meta_bytes() -> bytes:
+    """batches.meta exactly as in the real archive (Python 2 pickle, protocol 2)."""
+
+    def short_string(text: str) -> bytes:
+        return b"U" + bytes([len(text)]) + text.encode()
+
+    memo = iter(range(2, 20))
+
+    def put() -> bytes:
+        return b"q" + bytes([next(memo)])
+
+    head = b"\x80\x02}q\x01(" + short_string("num_cases_per_batch") + put() + b"M\x10'"
+    head += short_string("label_names") + put() + b"]" + put() + b"("
+    names = b"".join(short_string(name) + put() for name in CIFAR_CLASSES)
+    return head + names + b"e" + short_string("num_vis") + put() + b"M\x00\x0cu."
+
+
+def write_cifar_standin(root: Path) -> None:
+    import torch
+
+    gen = torch.Generator().manual_seed(SEED)
+    folder = root / CIFAR_DIR
+    per_class = CIFAR_PER_BATCH // len(CIFAR_CLASSES)
+    batches = [(name, f"training batch {i} of 5") for i, name in enumerate(CIFAR_TRAIN_FILES, 1)]
+    for name, label in [*batches, ("test_batch", "testing batch 1 of 1")]:
+        data, labels = make_cifar_split(per_class, gen)
+        entry = {
+            "batch_label": label,
+            "labels": labels,
+            "data": data,
+            "filenames": [f"standin_{name}_{i:05d}.png" for i in range(len(labels))],
+        }
+        atomic_write(folder / name, pickle.dumps(entry, protocol=4))
+    atomic_write(folder / "batches.meta", cifar_meta_bytes())
+
+
+def try_download_cifar(root: Path) -> bool:
+    """Download CIFAR-10 with torchvision into a scratch folder, then move it in place."""
+    from torchvision import datasets
+
+    (root / "datasets").mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=root / "datasets", prefix=".cifar-download-"))
+    try:
+        datasets.CIFAR10(root=scratch, train=True, download=True)
+        shutil.rmtree(root / CIFAR_DIR, ignore_errors=True)
+        os.replace(scratch / CIFAR_DIR.name, root / CIFAR_DIR)
+        return True
+    except Exception as err:  # no network, a mirror down, a bad checksum, ...
+        print(f"CIFAR-10 download failed: {describe(err)}", file=sys.stderr)
+        return False
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def verify_cifar(root: Path) -> None:
+    """The stand-in loads through torchvision's own CIFAR10 once its checksums are waived."""
+    from torchvision import datasets
+
+    assert hashlib.md5(cifar_meta_bytes()).hexdigest() == datasets.CIFAR10.meta["md5"]
+
+    class Unchecked(datasets.CIFAR10):
+        train_list: ClassVar = [[name, None] for name, _ in datasets.CIFAR10.train_list]
+        test_list: ClassVar = [[name, None] for name, _ in datasets.CIFAR10.test_list]
+
+    with network_forbidden():
+        for train, n in ((True, 5 * CIFAR_PER_BATCH), (False, CIFAR_PER_BATCH)):
+            ds = Unchecked(root=root / "datasets", train=train)
+            assert len(ds) == n and ds.data.shape[1:] == (CIFAR_SIDE, CIFAR_SIDE, 3)
+            assert tuple(ds.classes) == CIFAR_CLASSES
+
+
 # --------------------------------------------------------------------------- ResNet-18
 
 
 def try_download_resnet(root: Path) -> bool:
-    """Let torchvision fetch the weights (torch.hub writes them atomically)."""
+    """Let torchvision fetch the weights into a scratch folder, then move them in place.
+
+    Not into ``root`` itself: torch.hub loads a file that is already there without checking
+    it, so a stand-in in place would pass for a successful download."""
     from torchvision import models
 
+    (root / "hub").mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=root / "hub", prefix=".resnet-download-"))
     try:
-        with torch_home(root):
+        with torch_home(scratch):
             models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
-        return resnet_file(root).is_file()
-    except Exception as err:
+        resnet_file(root).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(resnet_file(scratch), resnet_file(root))
+        return True
+    except Exception as err:  # no network, a bad checksum, ...
         print(f"ResNet-18 download failed: {describe(err)}", file=sys.stderr)
         return False
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def write_resnet_standin(root: Path) -> None:
@@ -354,14 +601,17 @@ def main(argv: list[str] | None = None) -> int:
 
     # quick path, before paying for `import torch`
     quick_resnet = root / "hub" / "checkpoints" / RESNET_FILE
-    if mnist_present(root) and quick_resnet.is_file() and not args.retry_standins:
+    complete = mnist_present(root) and cifar_present(root) and quick_resnet.is_file()
+    if complete and not args.retry_standins:
         return report_complete(root, standins)
 
     resnet_rel = resnet_file(root).relative_to(root).as_posix()
     mnist_rel = [(MNIST_RAW / name).as_posix() for name in MNIST_FILES]
+    cifar_rel = [(CIFAR_DIR / name).as_posix() for name in CIFAR_FILES]
     need_mnist = not mnist_present(root) or (args.retry_standins and MNIST_NAME in standins)
+    need_cifar = not cifar_present(root) or (args.retry_standins and CIFAR_NAME in standins)
     need_resnet = not resnet_file(root).is_file() or (args.retry_standins and RESNET_NAME in standins)
-    if not need_mnist and not need_resnet:
+    if not need_mnist and not need_cifar and not need_resnet:
         return report_complete(root, standins)
 
     root.mkdir(parents=True, exist_ok=True)
@@ -379,6 +629,17 @@ def main(argv: list[str] | None = None) -> int:
                 write_standins(root, standins, require_files=False)  # mark first
                 write_mnist_standin(root)
                 verify_mnist(root)
+        if need_cifar:
+            if try_download_cifar(root):
+                standins.pop(CIFAR_NAME, None)
+                print(f"CIFAR-10 downloaded to {root / CIFAR_DIR}")
+            elif cifar_present(root) and CIFAR_NAME in standins:
+                print("CIFAR-10: keeping the existing stand-in")
+            else:
+                standins[CIFAR_NAME] = cifar_rel
+                write_standins(root, standins, require_files=False)  # mark first
+                write_cifar_standin(root)
+                verify_cifar(root)
         if need_resnet:
             if try_download_resnet(root):
                 standins.pop(RESNET_NAME, None)

@@ -7,6 +7,7 @@ connection raises, so these tests never touch the network.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import io
 import json
@@ -14,6 +15,7 @@ import os
 import shutil
 import socket
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,8 @@ pytest.importorskip("sklearn")
 
 from torchvision import datasets, models  # noqa: E402
 
+from deckcheck import offline_data  # noqa: E402
+
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fetch_data.py"
 MNIST_FILES = [
     "datasets/MNIST/raw/train-images-idx3-ubyte",
@@ -31,10 +35,16 @@ MNIST_FILES = [
     "datasets/MNIST/raw/t10k-images-idx3-ubyte",
     "datasets/MNIST/raw/t10k-labels-idx1-ubyte",
 ]
+CIFAR_FILES = [
+    f"datasets/cifar-10-batches-py/{name}"
+    for name in (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta")
+]
+CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 RESNET_FILE = "hub/checkpoints/" + os.path.basename(models.ResNet18_Weights.DEFAULT.url)
 EXPECTED_JSON = {
     "standins": [
         {"name": "MNIST", "files": MNIST_FILES},
+        {"name": "CIFAR-10", "files": CIFAR_FILES},
         {"name": "ResNet-18 weights", "files": [RESNET_FILE]},
     ]
 }
@@ -100,15 +110,15 @@ def cache(tmp_path_factory):
 def test_first_run_succeeds_and_warns(cache):
     assert cache["code"] == 0
     warnings = [line for line in cache["err"].splitlines() if line.startswith("WARNING")]
-    assert len(warnings) == 2, cache["err"]
+    assert len(warnings) == 3, cache["err"]
     assert "MNIST" in warnings[0] and "scikit-learn" in warnings[0]
-    assert "ResNet-18" in warnings[1]
-    assert cache["seconds"] < 30
+    assert "CIFAR-10" in warnings[1]
+    assert "ResNet-18" in warnings[2]
 
 
 def test_only_complete_files_are_left(cache):
     files = set(snapshot(cache["root"]))
-    assert files == {*MNIST_FILES, RESNET_FILE, "standins.json"}
+    assert files == {*MNIST_FILES, *CIFAR_FILES, RESNET_FILE, "standins.json"}
     sizes = {f: (cache["root"] / f).stat().st_size for f in MNIST_FILES}
     assert sizes == {
         MNIST_FILES[0]: 16 + 60_000 * 28 * 28,
@@ -148,6 +158,53 @@ def test_train_and_test_images_are_all_distinct(cache):
     assert len(rows) == 70_000
 
 
+def cifar_as_in_a_kernel(root: Path):
+    """CIFAR10 as a deck's kernel sees it: deckcheck serves the cache and accepts its stand-ins."""
+    listed = json.loads((root / "standins.json").read_text())["standins"]
+    standins = {os.path.realpath(root / f) for entry in listed for f in entry["files"]}
+    namespace = types.SimpleNamespace(CIFAR10=type("CIFAR10", (datasets.CIFAR10,), {}))
+    offline_data.patch(namespace, standins)
+    return namespace.CIFAR10
+
+
+@pytest.mark.parametrize(("train", "n"), [(True, 50_000), (False, 10_000)])
+def test_cifar_loads_through_torchvision(cache, monkeypatch, train, n):
+    monkeypatch.setenv("TORCH_HOME", str(cache["root"]))
+    cifar10 = cifar_as_in_a_kernel(cache["root"])
+    attempts = []
+    with no_network(attempts):
+        ds = cifar10(root=cache["root"] / "datasets", train=train, download=True)
+    assert attempts == []
+    assert len(ds) == n and ds.data.dtype == "uint8" and ds.data.shape == (n, 32, 32, 3)
+    assert ds.classes == CIFAR_CLASSES
+    assert torch.tensor(ds.targets).bincount().tolist() == [n // 10] * 10
+    image, label = ds[0]  # a PIL image and an int, as with the real data
+    assert image.size == (32, 32) and image.mode == "RGB" and isinstance(label, int)
+    pixels = torch.from_numpy(ds.data[:1000]).float()
+    assert pixels.std(dim=(1, 2, 3)).min() > 10  # every image has something in it
+    assert len(torch.unique(pixels.reshape(1000, -1), dim=0)) == 1000
+
+
+def test_cifar_standin_fails_torchvisions_own_checksums(cache):
+    """Without deckcheck's patch the stand-in is rejected: it can never pass for the real data."""
+    meta = (cache["root"] / CIFAR_FILES[-1]).read_bytes()  # batches.meta: the class names
+    assert hashlib.md5(meta).hexdigest() == datasets.CIFAR10.meta["md5"]  # the real file
+    with no_network(), pytest.raises(RuntimeError, match="not found or corrupted"):
+        datasets.CIFAR10(root=cache["root"] / "datasets", train=False)
+
+
+def test_cifar_train_and_test_images_are_distinct(cache, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(cache["root"]))
+    cifar10 = cifar_as_in_a_kernel(cache["root"])
+    with no_network():
+        train = cifar10(root=cache["root"] / "datasets", train=True).data.reshape(50_000, -1)
+        test = cifar10(root=cache["root"] / "datasets", train=False).data.reshape(10_000, -1)
+    rows = {row.tobytes() for row in train}
+    assert len(rows) == 50_000
+    rows.update(row.tobytes() for row in test)
+    assert len(rows) == 60_000
+
+
 def test_resnet18_default_weights_load_from_standin(cache, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(cache["root"]))
     attempts = []
@@ -160,7 +217,7 @@ def test_resnet18_default_weights_load_from_standin(cache, monkeypatch):
     assert all(torch.equal(state[k], saved[k]) for k in state)
 
 
-def test_standins_json_lists_both(cache):
+def test_standins_json_lists_all_three(cache):
     data = json.loads((cache["root"] / "standins.json").read_text())
     assert data == EXPECTED_JSON
 
@@ -192,21 +249,36 @@ def test_missing_weights_are_replaced_and_listed_again(cache, tmp_path):
     root = tmp_path / "torch"
     shutil.copytree(cache["root"], root)
     (root / RESNET_FILE).unlink()
-    mnist_before = {f: v for f, v in snapshot(root).items() if f in MNIST_FILES}
+    kept = {*MNIST_FILES, *CIFAR_FILES}
+    data_before = {f: v for f, v in snapshot(root).items() if f in kept}
 
     code, _, err = run(["--root", str(root)])
     assert code == 0
     assert (root / RESNET_FILE).is_file()
-    assert {f: v for f, v in snapshot(root).items() if f in MNIST_FILES} == mnist_before
+    assert {f: v for f, v in snapshot(root).items() if f in kept} == data_before
     assert json.loads((root / "standins.json").read_text()) == EXPECTED_JSON
-    assert err.count("WARNING") == 2
+    assert err.count("WARNING") == 3
+
+
+def test_retrying_offline_keeps_every_standin_listed(cache, tmp_path):
+    """A stand-in already in place never passes for a download (torch.hub loads it unchecked)."""
+    root = tmp_path / "torch"
+    shutil.copytree(cache["root"], root)
+    data_before = {f: v for f, v in snapshot(root).items() if f != "standins.json"}
+
+    code, out, err = run(["--root", str(root), "--retry-standins"])
+    assert code == 0
+    assert "downloaded" not in out, out
+    assert json.loads((root / "standins.json").read_text()) == EXPECTED_JSON
+    assert {f: v for f, v in snapshot(root).items() if f != "standins.json"} == data_before
+    assert err.count("WARNING") == 3
 
 
 def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path, monkeypatch):
     root = tmp_path / "torch"
     shutil.copytree(cache["root"], root)
     (root / RESNET_FILE).unlink()
-    (root / "standins.json").unlink()  # as if MNIST were real data
+    (root / "standins.json").unlink()  # as if MNIST and CIFAR-10 were real data
 
     module = load_script()
 
@@ -222,7 +294,7 @@ def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path, monkeypatch
     # the weights were marked as a stand-in before any file was written
     listed = json.loads((root / "standins.json").read_text())["standins"]
     assert listed == [{"name": "ResNet-18 weights", "files": [RESNET_FILE]}]
-    assert set(snapshot(root)) == {*MNIST_FILES, "standins.json"}
+    assert set(snapshot(root)) == {*MNIST_FILES, *CIFAR_FILES, "standins.json"}
 
     code, _, _ = run(["--root", str(root)])
     assert code == 0 and (root / RESNET_FILE).is_file()

@@ -364,8 +364,7 @@ KERNEL_MODULES = (  # what every kernel imports as it starts, measured: import t
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
     "debugpy", "IPython.core.interactiveshell", "IPython.core.history", "IPython.core.completer",
     "sqlite3", "psutil", "deckcheck.in_kernel", "deckcheck.kernel_warnings",
-    "deckcheck.doctest_sessions",
-)  # fmt: skip
+)  # fmt: skip  # not doctest: its Pdb subclass must be made after the kernel replaces pdb.Pdb
 
 
 def main() -> None:

@@ -58,7 +58,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
 def test_every_passing_deck_is_published_with_an_index(built) -> None:
     site, run = built
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.last_line == "6 passed, 0 failed, 0 skipped"
+    assert run.last_line == "7 passed, 0 failed, 0 skipped"
     index = (site / "index.html").read_text()
     for stem in EXPECTED_SLIDES:
         for name in (pattern.format(stem) for pattern in FILES):
@@ -284,6 +284,14 @@ def test_notebooks_carry_the_checks_outputs_and_run_alone_with_the_same(built) -
     assert "speaker note" not in prose and "<!--" not in prose and "marp:" not in prose and "---" not in prose
     image = re.search(r"!\[A straight line rising to the right\]\((assets/[^)]+)\)", prose)
     assert image and (site / image[1]).is_file()
+    session = [cell for cell in nbformat.read(site / "deck-b.ipynb", 4).cells if cell.cell_type == "code"][1:]
+    assert [cell.source for cell in session] == ["value * 10", 'print("twice", value * 2)', "[1, 2][5]"]
+    assert [cell.outputs[0].get("text") or cell.outputs[0]["ename"] for cell in session] == [
+        "40\n",
+        "twice 8\n",
+        "IndexError",
+    ]  # a doctest session: a cell per example, with what it printed
+    assert session[2].metadata["tags"] == ["raises-exception"]
     env = env_for(site.parent / "cache", uuid.uuid4().hex)
     for stem in EXPECTED_SLIDES:
         assert notebook_differences(site / f"{stem}.ipynb", site.parent / "decks", env) == []

@@ -23,7 +23,7 @@ from .imports import imported_names
 from .parser import image_path
 from .results import DeckResult
 
-FORMAT = 5  # of the cached results; a change here invalidates every entry
+FORMAT = 6  # of the cached results; a change here invalidates every entry
 STRING_LITERAL = re.compile(r"""(?:'([^'\\\n]{1,200})'|"([^"\\\n]{1,200})")""")
 
 

@@ -21,7 +21,7 @@ FLOAT = re.compile(
     r"(?:[Ee](?P<exponent1>[+-]?\d+))?|(?P<integer3>[+-]?\d+)(?:[Ee](?P<exponent2>[+-]?\d+)))"
 )
 
-_last: list[dict] = []
+_last: dict[str, list] = {"problems": [], "outputs": []}
 
 
 def examples(code: str) -> list[doctest.Example]:
@@ -60,18 +60,23 @@ def _with_written_precision(want: str, got: str) -> str:
 
 
 class _Recorder(doctest.DocTestRunner):
-    """Runs every example, and keeps what went wrong with each instead of printing it."""
+    """Runs every example, and keeps what each printed and what went wrong with it."""
 
     def __init__(self, transform: Any) -> None:
         super().__init__(checker=_Checker(), optionflags=FLAGS, verbose=False)
         self.transform = transform
         self.problems: list[dict] = []
+        self.outputs: list[str] = []  # what each example printed, in order (a notebook shows it)
+
+    def report_success(self, out: Any, test: Any, example: doctest.Example, got: str) -> None:
+        self.outputs.append(got)
 
     def report_start(self, out: Any, test: Any, example: doctest.Example) -> None:
         if self.transform is not None:
             example.source = self.transform(example.source)
 
     def report_failure(self, out: Any, test: Any, example: doctest.Example, got: str) -> None:
+        self.outputs.append(got)
         self.problems.append({"line": example.lineno, "kind": "differs", "want": example.want, "got": got})
 
     def report_unexpected_exception(
@@ -80,6 +85,7 @@ class _Recorder(doctest.DocTestRunner):
         kind, value, _ = exc_info
         if issubclass(kind, KeyboardInterrupt):
             raise value
+        self.outputs.append(f"{kind.__name__}: {value}\n")
         self.problems.append(
             {"line": example.lineno, "kind": "exception", "type": kind.__name__, "message": str(value),
              "want": example.want}
@@ -96,12 +102,13 @@ def run(code: str, name: str) -> None:
     test = doctest.DocTest(examples(code), {}, name, name, 0, code)
     test.globs = namespace  # DocTest copies the globals it is given; the deck's must be shared
     runner = _Recorder(transform)
-    _last.clear()
+    _last.update(problems=[], outputs=[])
     try:
         runner.run(test, clear_globs=False)
     finally:
-        _last.extend(runner.problems)
+        _last.update(problems=runner.problems, outputs=runner.outputs)
 
 
 def last_result() -> str:
+    """{"problems": [what went wrong, per example], "outputs": [what each example printed]}."""
     return json.dumps(_last)

@@ -42,7 +42,7 @@ def deck_notebook(deck: Deck, result: DeckResult, generated: GeneratedDeck) -> n
     start = deck.front_matter_end  # the 0-based index of the line after it
     for block in deck.blocks:
         cells += _markdown_cells(deck, lines, start, block.line - 1)
-        cells.append(_code_cell(block, results.get(block.index)))
+        cells += _code_cells(block, results.get(block.index))
         start = block.end_line
     cells += _markdown_cells(deck, lines, start, len(lines))
     count = 0
@@ -103,18 +103,37 @@ def _markdown_cells(deck: Deck, lines: list[str], start: int, end: int) -> list[
     return cells
 
 
-def _code_cell(block: Block, result: BlockResult | None) -> nbformat.NotebookNode:
+def _code_cells(block: Block, result: BlockResult | None) -> list[nbformat.NotebookNode]:
+    """A block as a code cell; a doctest session as one cell per example, each with what it
+    printed when the check ran it (an expected exception: the cell is tagged raises-exception)."""
     tags = [tag for tag in block.options.tags if tag != "show-output"]
     ran = result is not None and result.status != "skipped"
     if not ran and "skip-execution" not in tags:
         tags.append("skip-execution")
-    source = block.code.rstrip("\n")
-    if block.session:
-        source = "".join(example.source for example in examples(block.code)).rstrip("\n")
-    cell = v4.new_code_cell(source, metadata={"tags": tags} if tags else {})
-    if ran and result is not None:
-        cell.outputs = _outputs(result)
-    return cell
+    if not block.session:
+        cell = v4.new_code_cell(block.code.rstrip("\n"), metadata={"tags": tags} if tags else {})
+        if ran and result is not None:
+            cell.outputs = _outputs(result)
+        return [cell]
+    cells = []
+    printed = result.examples if ran and result is not None else ()
+    for number, example in enumerate(examples(block.code)):
+        own = [*tags, "raises-exception"] if example.exc_msg is not None else tags
+        cell = v4.new_code_cell(example.source.rstrip("\n"), metadata={"tags": own} if own else {})
+        if number < len(printed):
+            cell.outputs = _example_outputs(printed[number], example.exc_msg is not None)
+        cells.append(cell)
+    return cells
+
+
+def _example_outputs(got: str, raised: bool) -> list[nbformat.NotebookNode]:
+    if not got:
+        return []
+    if raised:  # doctest's text of the traceback: its last line says what was raised
+        last = got.rstrip("\n").splitlines()[-1]
+        name, _, value = last.partition(": ")
+        return [v4.new_output("error", ename=name, evalue=value, traceback=got.rstrip("\n").splitlines())]
+    return [v4.new_output("stream", name="stdout", text=got)]
 
 
 def _outputs(result: BlockResult) -> list[nbformat.NotebookNode]:

@@ -63,6 +63,7 @@ class BlockResult:
     figures: tuple[Figure, ...] = ()  # what it drew (a show-output block shows them on its slide)
     duration: float = 0.0
     standins: tuple[str, ...] = ()  # stand-in data sets its result rests on (see standin_flow)
+    examples: tuple[str, ...] = ()  # a doctest session: what each of its examples printed
     warnings: tuple[DeckWarning, ...] = ()
 
 
@@ -114,6 +115,8 @@ def _block_from_dict(data: dict) -> BlockResult:
     figures = tuple(Figure(**figure) for figure in data.get("figures", ()))
     standins = tuple(data.get("standins", ()))
     warned = tuple(DeckWarning(**warning) for warning in data.get("warnings", ()))
+    examples = tuple(data.get("examples", ()))
     return BlockResult(
-        **{**data, "failure": failure, "figures": figures, "standins": standins, "warnings": warned}
-    )
+        **{**data, "failure": failure, "figures": figures, "standins": standins, "warnings": warned,
+           "examples": examples}
+    )  # fmt: skip

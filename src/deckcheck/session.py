@@ -131,11 +131,15 @@ class DeckSession:
         self.reader.remember(run.execution_count, block)
         output, figures = _outputs(run.outputs, block)
         failure = self._failure(block, run, limit)
+        examples: tuple[str, ...] = ()
         if failure is None and block.session and run.state == "done":
-            failure = self._session_failure(block, await self.client.call("last_result", SESSIONS))
+            session = await self.client.call("last_result", SESSIONS) or {}
+            failure = self._session_failure(block, session.get("problems"))
+            examples = tuple(str(got) for got in session.get("outputs", ()))
         warned = await self._warnings(block) if run.state == "done" else ()
         extra = {
             "output": output,
+            "examples": examples,
             "figures": figures,
             "duration": time.monotonic() - started,
             "warnings": warned,

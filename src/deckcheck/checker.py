@@ -116,13 +116,23 @@ class Checker:
     async def _run(
         self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list[asyncio.Future]
     ) -> None:
-        from .executor import RunOptions
-
         jobs = min(self.options.job_count, len(pending))
         # A kernel whose OpenMP pool has run cannot be forked safely: with checkpoints (serve),
         # every kernel computes on one thread, resumed or not, so their results agree.
         env = kernel_env(os.cpu_count() or 1 if self.checkpoints else jobs, self.cache_dir)
         python = self.options.environment.python if self.options.environment else ""
+        server = self.server if self.server is not None and self.server.running else None
+        starting = None
+        if server is None:  # it imports torch for seconds: meanwhile, this process imports the runner
+            starting = asyncio.ensure_future(
+                _fork_server([decks[i] for i in pending], env, python or sys.executable)
+            )
+        try:
+            from .executor import RunOptions
+        except BaseException:
+            if starting is not None:
+                starting.cancel()
+            raise
         options = RunOptions(
             timeout=self.options.timeout,
             exitfirst=self.options.exitfirst,
@@ -132,8 +142,7 @@ class Checker:
             network=network_allowed() if _needs_network(decks, pending) else False,
             python=python,
         )
-        server = self.server if self.server is not None and self.server.running else None
-        server = server or await _fork_server([decks[i] for i in pending], env, python or sys.executable)
+        server = server or (await starting if starting is not None else None)
         interrupted = True
         try:
             await self._run_decks(decks, pending, keys, done, options, jobs)

@@ -44,7 +44,8 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -587,6 +588,50 @@ def report_complete(root: Path, standins: dict[str, list[str]]) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class DataSet:
+    """One thing the cache holds: how to find it, download it, or make and check its stand-in."""
+
+    name: str
+    files: Callable[[Path], list[Path]]  # its files, given the cache root
+    download: Callable[[Path], bool]
+    write_standin: Callable[[Path], None]
+    verify: Callable[[Path], None]
+
+    def present(self, root: Path) -> bool:
+        return all(path.is_file() for path in self.files(root))
+
+    def fetch(self, root: Path, standins: dict[str, list[str]]) -> None:
+        """The real download, else the stand-in already there, else a new stand-in, listed
+        in standins.json before it is written (a crash leaves no unlisted stand-in)."""
+        if self.download(root):
+            standins.pop(self.name, None)
+            print(f"{self.name} downloaded to {root}")
+        elif self.present(root) and self.name in standins:
+            print(f"{self.name}: keeping the existing stand-in")
+        else:
+            standins[self.name] = [path.relative_to(root).as_posix() for path in self.files(root)]
+            write_standins(root, standins, require_files=False)  # mark first
+            self.write_standin(root)
+            self.verify(root)
+
+
+DATA_SETS = (
+    DataSet(
+        MNIST_NAME, lambda root: [root / MNIST_RAW / name for name in MNIST_FILES],
+        try_download_mnist, write_mnist_standin, verify_mnist,
+    ),
+    DataSet(
+        CIFAR_NAME, lambda root: [root / CIFAR_DIR / name for name in CIFAR_FILES],
+        try_download_cifar, write_cifar_standin, verify_cifar,
+    ),
+    DataSet(
+        RESNET_NAME, lambda root: [root / "hub" / "checkpoints" / RESNET_FILE],
+        try_download_resnet, write_resnet_standin, verify_resnet,
+    ),
+)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="cache root (default: $TORCH_HOME or .cache/torch)")
@@ -599,58 +644,20 @@ def main(argv: list[str] | None = None) -> int:
     root = resolve_root(args.root)
     standins = read_standins(root)
 
-    # quick path, before paying for `import torch`
-    quick_resnet = root / "hub" / "checkpoints" / RESNET_FILE
-    complete = mnist_present(root) and cifar_present(root) and quick_resnet.is_file()
-    if complete and not args.retry_standins:
-        return report_complete(root, standins)
-
-    resnet_rel = resnet_file(root).relative_to(root).as_posix()
-    mnist_rel = [(MNIST_RAW / name).as_posix() for name in MNIST_FILES]
-    cifar_rel = [(CIFAR_DIR / name).as_posix() for name in CIFAR_FILES]
-    need_mnist = not mnist_present(root) or (args.retry_standins and MNIST_NAME in standins)
-    need_cifar = not cifar_present(root) or (args.retry_standins and CIFAR_NAME in standins)
-    need_resnet = not resnet_file(root).is_file() or (args.retry_standins and RESNET_NAME in standins)
-    if not need_mnist and not need_cifar and not need_resnet:
+    # before paying for `import torch`: whether there is anything to do
+    needed = [
+        data for data in DATA_SETS
+        if not data.present(root) or (args.retry_standins and data.name in standins)
+    ]  # fmt: skip
+    if not needed:
         return report_complete(root, standins)
 
     root.mkdir(parents=True, exist_ok=True)
     old_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(10)
     try:
-        if need_mnist:
-            if try_download_mnist(root):
-                standins.pop(MNIST_NAME, None)
-                print(f"MNIST downloaded to {root / MNIST_RAW}")
-            elif mnist_present(root) and MNIST_NAME in standins:
-                print("MNIST: keeping the existing stand-in")
-            else:
-                standins[MNIST_NAME] = mnist_rel
-                write_standins(root, standins, require_files=False)  # mark first
-                write_mnist_standin(root)
-                verify_mnist(root)
-        if need_cifar:
-            if try_download_cifar(root):
-                standins.pop(CIFAR_NAME, None)
-                print(f"CIFAR-10 downloaded to {root / CIFAR_DIR}")
-            elif cifar_present(root) and CIFAR_NAME in standins:
-                print("CIFAR-10: keeping the existing stand-in")
-            else:
-                standins[CIFAR_NAME] = cifar_rel
-                write_standins(root, standins, require_files=False)  # mark first
-                write_cifar_standin(root)
-                verify_cifar(root)
-        if need_resnet:
-            if try_download_resnet(root):
-                standins.pop(RESNET_NAME, None)
-                print(f"ResNet-18 weights downloaded to {resnet_file(root)}")
-            elif resnet_file(root).is_file() and RESNET_NAME in standins:
-                print("ResNet-18 weights: keeping the existing stand-in")
-            else:
-                standins[RESNET_NAME] = [resnet_rel]
-                write_standins(root, standins, require_files=False)  # mark first
-                write_resnet_standin(root)
-                verify_resnet(root)
+        for data in needed:
+            data.fetch(root, standins)
     finally:
         socket.setdefaulttimeout(old_timeout)
 

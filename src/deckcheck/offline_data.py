@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import Any
 
 
+def serve_from_cache(standins: set[str]) -> None:
+    """Patch torchvision.datasets once it is imported (or now, if it is): for a kernel that is
+    not deckcheck's, given the data a check had (an IPython startup file can call this)."""
+    from deckcheck.in_kernel import after_import
+
+    after_import("torchvision.datasets", lambda module: patch(module, standins))
+
+
 def cache_folder() -> Path | None:
     home = os.environ.get("TORCH_HOME")
     return Path(home) / "datasets" if home else None

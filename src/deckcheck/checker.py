@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from .executor import RunOptions
 
 
+# With one job a core is free for the next deck's kernel to start on; with more, that pays for
+# the memory of one more kernel only when decks are short (seconds, or blocks when not timed).
+SHORT_DECK = 5.0
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     use_cache: bool = True
@@ -182,7 +187,7 @@ class Checker:
         async def worker() -> None:
             while order:
                 index = order.popleft()
-                if order:
+                if order and (jobs == 1 or timings.estimate(decks[index]) < SHORT_DECK):
                     runner.prestart(decks[order[0]])  # its kernel starts while this deck runs
                 try:
                     result = _with_versions(await runner.run(decks[index]), versions)

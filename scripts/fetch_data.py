@@ -616,18 +616,23 @@ class DataSet:
             self.verify(root)
 
 
+def _late(name: str) -> Callable:
+    """The module's function `name`, looked up when called (so that a test can replace it)."""
+    return lambda *args: globals()[name](*args)
+
+
 DATA_SETS = (
     DataSet(
         MNIST_NAME, lambda root: [root / MNIST_RAW / name for name in MNIST_FILES],
-        try_download_mnist, write_mnist_standin, verify_mnist,
+        _late("try_download_mnist"), _late("write_mnist_standin"), _late("verify_mnist"),
     ),
     DataSet(
         CIFAR_NAME, lambda root: [root / CIFAR_DIR / name for name in CIFAR_FILES],
-        try_download_cifar, write_cifar_standin, verify_cifar,
+        _late("try_download_cifar"), _late("write_cifar_standin"), _late("verify_cifar"),
     ),
     DataSet(
         RESNET_NAME, lambda root: [root / "hub" / "checkpoints" / RESNET_FILE],
-        try_download_resnet, write_resnet_standin, verify_resnet,
+        _late("try_download_resnet"), _late("write_resnet_standin"), _late("verify_resnet"),
     ),
 )  # fmt: skip
 

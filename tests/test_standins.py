@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import time
 import types
 from pathlib import Path
@@ -74,6 +75,7 @@ def no_network(attempts: list | None = None):
 def load_script():
     spec = importlib.util.spec_from_file_location("fetch_data_under_test", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import would: its dataclasses look themselves up there
     spec.loader.exec_module(module)
     return module
 

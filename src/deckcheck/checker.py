@@ -132,6 +132,7 @@ class Checker:
             starting = asyncio.ensure_future(
                 _fork_server([decks[i] for i in pending], env, python or sys.executable)
             )
+            await asyncio.sleep(0)  # let it reach its thread (and so start the process) before the import
         try:
             from .executor import RunOptions
         except BaseException:

@@ -122,3 +122,27 @@ def test_the_block_timeout_option_and_the_flag(cache: Path, tmp_path: Path) -> N
     deck.write_text("# S\n\n```python\nimport time\ntime.sleep(30)\n```\n")
     run = deckcheck("check", "--timeout", "1", "slow.md", cwd=tmp_path, cache=cache)
     assert run.lines[0] == "slow.md:5: slide 1: timeout after 1 s"
+
+
+FREED = """# Freed memory goes back
+
+```python
+import psutil
+before = psutil.Process().memory_info().rss
+chunks = [bytes(100_000) for _ in range(3000)]  # 300 MB in heap-sized pieces
+kept = chunks[::10]  # live pieces all over the heap: glibc cannot shrink its top
+del chunks
+```
+
+```python
+grown = psutil.Process().memory_info().rss - before
+assert grown < 100e6, f"the kernel still holds {grown / 1e6:.0f} MB"
+```
+"""
+
+
+def test_a_kernel_hands_back_what_a_block_freed(cache: Path, tmp_path: Path) -> None:
+    (tmp_path / "freed.md").write_text(FREED)
+    run = deckcheck("check", "freed.md", cwd=tmp_path, cache=cache)
+    assert run.returncode == 0, run.stdout
+    assert run.last_line == "2 passed, 0 failed, 0 skipped"

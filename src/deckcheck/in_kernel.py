@@ -8,6 +8,7 @@ deck's code opened. Runs inside the kernel; imports nothing heavy.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import faulthandler
 import importlib.abc
 import io
@@ -270,6 +271,22 @@ def last_error() -> str:
     return json.dumps(error)
 
 
+def _malloc_trim() -> Any:
+    with contextlib.suppress(OSError, AttributeError):
+        return ctypes.CDLL(None).malloc_trim  # glibc's; other C libraries have none
+    return None
+
+
+_trim = _malloc_trim()
+
+
+def release_free_memory(result: Any = None) -> None:
+    """Hand back to the system the memory that a block freed: glibc keeps freed heap pages for
+    later, so a kernel would otherwise hold its largest block's memory to the end of the deck."""
+    if _trim is not None:
+        _trim(0)
+
+
 def prepare(shell: Any) -> None:
     """Ready a shell for a deck: output bounds, figures, stand-in records, crash log."""
     shell.run_line_magic("colors", "nocolor")
@@ -282,6 +299,7 @@ def prepare(shell: Any) -> None:
     shell.events.register("post_run_cell", _credit_standins)
     shell.events.register("post_run_cell", show_figures)
     shell.events.register("post_run_cell", cap.report)
+    shell.events.register("post_run_cell", release_free_memory)
     after_import("matplotlib.pyplot", _use_show_figures)
     after_import("torchvision.datasets", _serve_datasets_from_cache)
     crash_log = os.environ.get(env_names.CRASH_LOG)

@@ -146,3 +146,15 @@ def test_a_kernel_hands_back_what_a_block_freed(cache: Path, tmp_path: Path) -> 
     run = deckcheck("check", "freed.md", cwd=tmp_path, cache=cache)
     assert run.returncode == 0, run.stdout
     assert run.last_line == "2 passed, 0 failed, 0 skipped"
+
+
+def test_a_kernel_that_is_slow_to_answer_still_connects(cache: Path, tmp_path: Path) -> None:
+    """A startup file that takes seconds (a lecturer's IPython profile) delays the kernel's
+    first answer; deckcheck must wait for it, not keep asking until its limit."""
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-slow.py").write_text("import time\ntime.sleep(2)\n")
+    (tmp_path / "slow-start.md").write_text("# S\n\n```python\nx = 1\n```\n")
+    run = deckcheck("check", "slow-start.md", cwd=tmp_path, cache=cache, IPYTHONDIR=str(tmp_path / "ipython"))
+    assert run.returncode == 0, run.stdout
+    assert run.last_line == "1 passed, 0 failed, 0 skipped"

@@ -150,11 +150,12 @@ class KernelClient:
 
 async def _ready(kc: Any, manager: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
+    sent: set[str] = set()  # every request counts: a kernel that starts late answers them all, in order
     while True:
-        request = kc.kernel_info()
+        sent.add(kc.kernel_info())
         with contextlib.suppress(Empty):
             reply = await kc.shell_channel.get_msg(timeout=0.5)
-            if reply["parent_header"].get("msg_id") == request:
+            if reply["parent_header"].get("msg_id") in sent:
                 with contextlib.suppress(Empty):
                     await kc.iopub_channel.get_msg(timeout=0.02)
                     return

@@ -130,4 +130,4 @@ def test_several_decks_report_in_a_stable_order(cache: Path, tmp_path: Path) -> 
     summaries = [line.split(":")[0] for line in run.lines if ": ok:" in line or ": FAILED:" in line]
     assert summaries == ["a.md", "b.md", "c.md"]
     assert run.lines[0] == "a.md:4: slide 1: AssertionError"
-    assert run.last_line == "2 passed, 1 failed, 0 skipped"
+    assert run.last_line == "2 passed, 1 failed, 0 skipped", run.stdout

@@ -269,7 +269,7 @@ class PreviewServer:
         server = ThreadingHTTPServer((host, port), _handler(self.folder, self.state))
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.say(f"preview: http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+        announced = False  # the address is given once the watcher runs: a save right after it counts
         try:
             while True:
                 folders = self.folders()
@@ -281,6 +281,9 @@ class PreviewServer:
                     yield_on_timeout=True,
                     rust_timeout=300,
                 ):
+                    if not announced:
+                        self.say(f"preview: http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+                        announced = True
                     if not changes:
                         self.prime()  # idle: give a deck shown from the cache its checkpoints
                         continue

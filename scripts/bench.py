@@ -42,10 +42,10 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from deckcheck.data_cache import standins  # noqa: E402
 from deckcheck.deck import Block  # noqa: E402
-from deckcheck.doctest_sessions import examples  # noqa: E402
-from deckcheck.parser import read_deck  # noqa: E402
+from deckcheck.in_kernel.doctest_sessions import examples  # noqa: E402
+from deckcheck.kernel.data_cache import standins  # noqa: E402
+from deckcheck.read.parser import read_deck  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from make_course import write_course  # noqa: E402
@@ -184,7 +184,7 @@ def peer_copies(folder: Path, cuda: bool) -> list[Path]:
 
 PEER_STARTUP = """
 import json, os
-from deckcheck.offline_data import serve_from_cache
+from deckcheck.in_kernel.offline_data import serve_from_cache
 serve_from_cache(set(json.loads(os.environ.get("DECKCHECK_STANDINS") or "{}")))
 """
 
@@ -202,7 +202,7 @@ def peer_environment(work: Path, env: dict[str, str]) -> dict[str, str]:
 COURSE_FLOOR = """import sys, time
 from pathlib import Path
 sys.path.insert(0, {src!r})
-from deckcheck.parser import read_deck
+from deckcheck.read.parser import read_deck
 for path in sorted(Path(sys.argv[1]).glob("*.md")):
     namespace = {{}}
     for block in read_deck(path).blocks:

@@ -86,7 +86,7 @@ ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # a repr's memory address differs in e
 # student with the real downloads needs nothing of the kind.
 STARTUP = """
 import json, os
-from deckcheck.offline_data import serve_from_cache
+from deckcheck.in_kernel.offline_data import serve_from_cache
 serve_from_cache(set(json.loads(os.environ.get("DECKCHECK_STANDINS") or "{}")))
 """
 
@@ -116,7 +116,7 @@ def notebook_differences(notebook: Path, cwd: Path, env: dict[str, str]) -> list
     differ from the stored ones; an empty list when they are the same."""
     import nbformat
 
-    from deckcheck.data_cache import standins
+    from deckcheck.kernel.data_cache import standins
 
     executed = notebook.with_name(f"{notebook.stem}.rerun.ipynb")
     profile = notebook.parent / ".ipython-rerun"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deckcheck.accessibility import alt_text_findings
-from deckcheck.alt_text import marp_alt, says_nothing
-from deckcheck.parser import parse_text
+from deckcheck.publish.accessibility import alt_text_findings
+from deckcheck.read.alt_text import marp_alt, says_nothing
+from deckcheck.read.parser import parse_text
 from deckcheck.results import BlockResult, DeckResult, Figure
 
 

@@ -22,9 +22,9 @@ import pytest
 from helpers import DECKCHECK, FIXTURES, ROOT, Run, deckcheck, env_for, notebook_differences
 from pypdf import PdfReader
 
-from deckcheck.accessibility import AXE
-from deckcheck.marp import browser_path
-from deckcheck.overflow import browser
+from deckcheck.publish.accessibility import AXE
+from deckcheck.publish.fit import browser
+from deckcheck.publish.marp import browser_path
 
 SITE_FIXTURES = FIXTURES / "site"
 EXPECTED_SLIDES = {"deck-a": 4, "deck-b": 2, "deck-c": 1}

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import DECKCHECK, deckcheck, env_for
 
-from deckcheck import runtime
-from deckcheck.cache import deck_key
-from deckcheck.parser import parse_text
+from deckcheck.check import runtime
+from deckcheck.check.cache import deck_key
+from deckcheck.read.parser import parse_text
 
 DECK = """# Cached
 
@@ -135,7 +135,7 @@ def test_a_warm_recheck_imports_neither_torch_nor_nbclient(project: Path) -> Non
     check(project)
     probe = (
         "import sys\n"
-        "from deckcheck.cli import main\n"
+        "from deckcheck.commands.cli import main\n"
         "status = main(['check', 'deck.md'])\n"
         "heavy = sorted(m for m in ('torch', 'nbclient', 'jupyter_client', 'playwright') if m in sys.modules)\n"
         "print('status', status, 'heavy', heavy)\n"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from deckcheck.checker import Checker, CheckOptions
-from deckcheck.checkpoint_store import CheckpointStore
-from deckcheck.parser import read_deck
+from deckcheck.check.checker import Checker, CheckOptions
+from deckcheck.check.checkpoint_store import CheckpointStore
+from deckcheck.read.parser import read_deck
 from deckcheck.results import DeckResult
 
 DECK = """# Checkpoints

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deckcheck.failures import FailureReader
-from deckcheck.parser import parse_text
+from deckcheck.check.failures import FailureReader
+from deckcheck.read.parser import parse_text
 
 DECK = """# One
 

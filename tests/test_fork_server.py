@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from helpers import DECKS, deckcheck, tagged_processes
 
-from deckcheck.fork_server import wanted_preloads
+from deckcheck.kernel.fork_server import wanted_preloads
 
 PARENT = """# Who started me
 
 ```python
 import os, psutil, torch
 parent = " ".join(psutil.Process(os.getppid()).cmdline())
-print("forked" if "deckcheck.fork_server" in parent else "launched")
+print("forked" if "deckcheck.kernel.fork_server" in parent else "launched")
 raise RuntimeError("show the output")
 ```
 """
@@ -56,7 +56,7 @@ def test_one_job_forks_too_and_the_kernel_gets_its_thread_count(tmp_path: Path) 
     (tmp_path / "a.md").write_text(
         "# A\n\n```python\nimport os, psutil, sys, torch\n"
         "parent = ' '.join(psutil.Process(os.getppid()).cmdline())\n"
-        "print('forked' if 'deckcheck.fork_server' in parent else 'launched', torch.get_num_threads(),"
+        "print('forked' if 'deckcheck.kernel.fork_server' in parent else 'launched', torch.get_num_threads(),"
         " 'torch._dynamo' in sys.modules)\nraise RuntimeError('show the output')\n```\n"
     )
     run = deckcheck(

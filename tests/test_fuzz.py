@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deckcheck.fences import OptionError, parse_options
-from deckcheck.parser import parse_deck, parse_text
+from deckcheck.read.fences import OptionError, parse_options
+from deckcheck.read.parser import parse_deck, parse_text
 
 markdown_pieces = st.sampled_from(
     ["---", "***", "___", "- - -", "```python", "```", "~~~", "````py", "# H", "## H", "> ", "- ", "1. ",

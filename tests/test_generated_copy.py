@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deckcheck.generated_copy import RenderError, generated_copy
-from deckcheck.parser import parse_text
+from deckcheck.publish.generated_copy import RenderError, generated_copy
+from deckcheck.read.parser import parse_text
 from deckcheck.results import BlockResult, DeckResult, Figure
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nfake figure").decode()

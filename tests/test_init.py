@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, deckcheck
 
-from deckcheck import marp
-from deckcheck.new_course import FILES
-from deckcheck.project import project_root
-from deckcheck.workflow_lint import lint
+from deckcheck.commands.init import FILES
+from deckcheck.commands.workflow_lint import lint
+from deckcheck.publish import marp
+from deckcheck.read.project import project_root
 
 WORKFLOW = ROOT / ".github" / "workflows" / "decks.yml"
 needs_actionlint = pytest.mark.skipif(
@@ -126,7 +126,7 @@ def test_sdist_and_wheel_carry_what_check_build_and_serve_need(tmp_path: Path) -
     assert wheel.read("deckcheck/assets/themes/deckcheck.css") == (ROOT / "themes/deckcheck.css").read_bytes()
     assert wheel.read("deckcheck/course/package-lock.json") == (ROOT / "package-lock.json").read_bytes()
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "[pytest11]\ndeckcheck = deckcheck.pytest_plugin" in wheel.read(entry_points).decode()
+    assert "[pytest11]\ndeckcheck = deckcheck.commands.pytest_plugin" in wheel.read(entry_points).decode()
 
 
 def test_a_course_without_its_own_styling_renders_with_the_packaged_one(tmp_path: Path, monkeypatch) -> None:

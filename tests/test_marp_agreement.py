@@ -8,7 +8,7 @@ import pytest
 from marp_reference import MARKER, marker_slides, render_html, slides_of
 from random_decks import random_decks
 
-from deckcheck.parser import parse_text
+from deckcheck.read.parser import parse_text
 
 FIXED = {
     "rulers": "# One\n\n---\n\n# Two\n\n***\n\n# Three\n\n___\n\n- - -\n\n* * *\n\n_ _ _\n",

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, deckcheck
 
-from deckcheck.index_page import index_html
-from deckcheck.manifest import SiteEntry
-from deckcheck.matrix import passed_on
-from deckcheck.parser import read_deck
+from deckcheck.commands.matrix import passed_on
+from deckcheck.publish.index_page import index_html
+from deckcheck.publish.manifest import SiteEntry
+from deckcheck.read.parser import read_deck
 
 REMOVED = "lecturekit.md:17: slide 2: AttributeError: module 'lecturekit' has no attribute 'product'"
 DEPRECATED = (

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deckcheck.fences import OptionError, parse_options
-from deckcheck.parser import parse_deck, parse_text
+from deckcheck.read.fences import OptionError, parse_options
+from deckcheck.read.parser import parse_deck, parse_text
 
 
 def parse(text: str, name: str = "deck.md"):

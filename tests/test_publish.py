@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from deckcheck.build import Builder, BuildOptions
-from deckcheck.formats import FORMATS, OutputFormat, ProduceJob, add_format, parse_formats
-from deckcheck.index_page import index_html
-from deckcheck.manifest import SiteEntry, read_manifest
-from deckcheck.parser import parse_text
-from deckcheck.publish import Site
+from deckcheck.publish.build import Builder, BuildOptions
+from deckcheck.publish.formats import FORMATS, OutputFormat, ProduceJob, add_format, parse_formats
+from deckcheck.publish.index_page import index_html
+from deckcheck.publish.manifest import SiteEntry, read_manifest
+from deckcheck.publish.site import Site
+from deckcheck.read.parser import parse_text
 from deckcheck.results import BlockResult, DeckResult, Failure
 
 DECK = (

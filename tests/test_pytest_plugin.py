@@ -47,7 +47,7 @@ torch.zeros(1, device="cuda")
 """
 # pytest with this plugin whether or not deckcheck is installed with its entry point (which
 # `-p no:deckcheck` blocks, so that the module is not registered twice).
-PLUGIN = ["-p", "no:deckcheck", "-p", "deckcheck.pytest_plugin", "-p", "no:cacheprovider"]
+PLUGIN = ["-p", "no:deckcheck", "-p", "deckcheck.commands.pytest_plugin", "-p", "no:cacheprovider"]
 
 
 def pytest_run(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -123,7 +123,7 @@ def test_the_pre_commit_hook_checks_only_the_decks_among_the_files(course: Path)
     tag = uuid.uuid4().hex
     files = ["README.md", "slides/notes.md", "slides/01-circles.md"]
     done = subprocess.run(
-        [sys.executable, "-m", "deckcheck.pre_commit", "--jobs", "1", *files],
+        [sys.executable, "-m", "deckcheck.commands.pre_commit", "--jobs", "1", *files],
         cwd=course, env=env_for(course / ".cache", tag), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
@@ -131,7 +131,7 @@ def test_the_pre_commit_hook_checks_only_the_decks_among_the_files(course: Path)
     assert "README" not in done.stdout and "notes.md" not in done.stdout
     assert done.stdout.splitlines()[-1] == "2 passed, 1 failed, 1 skipped"
     done = subprocess.run(
-        [sys.executable, "-m", "deckcheck.pre_commit", "README.md"],
+        [sys.executable, "-m", "deckcheck.commands.pre_commit", "README.md"],
         cwd=course, env=env_for(course / ".cache", tag), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and done.stdout == ""

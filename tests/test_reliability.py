@@ -13,7 +13,7 @@ import psutil
 import pytest
 from helpers import DECKCHECK, DECKS, ROOT, deckcheck, env_for, tagged_processes
 
-from deckcheck.marp import render_folder
+from deckcheck.publish.marp import render_folder
 
 MEMORY_HOGS = {
     "numpy.md": "import numpy as np\nbig = np.ones(5 * 2**30, dtype=np.uint8)",

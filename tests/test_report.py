@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from deckcheck import report
-from deckcheck.console import Console
 from deckcheck.deck import Problem
-from deckcheck.parser import parse_text
+from deckcheck.read.parser import parse_text
+from deckcheck.report import lines as report
+from deckcheck.report.console import Console
 from deckcheck.results import BlockResult, DeckResult, Failure, Frame
 
 TEXT = """# Deck

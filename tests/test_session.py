@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psutil
 
-from deckcheck.parser import parse_text
-from deckcheck.session import DeckSession, RunOptions
+from deckcheck.check.session import DeckSession, RunOptions
+from deckcheck.read.parser import parse_text
 
 DECK = """# Session
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import deckcheck
 
-from deckcheck.marp import browser_path
-from deckcheck.parser import parse_text
-from deckcheck.shards import parse_shard, split
+from deckcheck.check.shards import parse_shard, split
+from deckcheck.publish.marp import browser_path
+from deckcheck.read.parser import parse_text
 
 DECK_LINE = re.compile(r"^(\S+\.md): (ok|FAILED):", re.M)
 

@@ -27,7 +27,7 @@ pytest.importorskip("sklearn")
 
 from torchvision import datasets, models  # noqa: E402
 
-from deckcheck import offline_data  # noqa: E402
+from deckcheck.in_kernel import offline_data  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fetch_data.py"
 MNIST_FILES = [

@@ -1,25 +1,8 @@
-"""The pre-commit hook: `python -m deckcheck.pre_commit FILE ...` checks the decks among the
-files a commit changes (pre-commit passes them), the way `deckcheck check` does. Files that
-are not decks (a README, notes) are left alone: the rule is discover.is_deck's."""
-
-from __future__ import annotations
+"""`python -m deckcheck.pre_commit FILE ...`, as courses made by `deckcheck init` call it."""
 
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from .cli import main as deckcheck
-from .discover import is_deck
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    names = list(sys.argv[1:] if argv is None else argv)
-    options = [name for name in names if not Path(name).is_file()]  # the hook's `args:`, e.g. --jobs 2
-    decks = [name for name in names if Path(name).is_file() and is_deck(Path(name))]
-    if not decks:
-        return 0
-    return deckcheck(["check", *options, *decks])
-
+from deckcheck.commands.pre_commit import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from .deck import Problem
+from deckcheck.deck import Problem
 
 Status = Literal["passed", "failed", "skipped"]
 

@@ -1,0 +1,254 @@
+"""Check decks: read them, reuse cached results, run the rest in parallel kernels."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deckcheck import env_names
+from deckcheck.check import runtime
+from deckcheck.check.cache import TIMINGS, ResultCache, Timings, deck_key
+from deckcheck.deck import Block, Deck
+from deckcheck.kernel.data_cache import standins
+from deckcheck.kernel.env import kernel_env, network_allowed
+from deckcheck.read.parser import read_deck
+from deckcheck.read.project import cache_root
+from deckcheck.results import BlockResult, DeckResult
+
+if TYPE_CHECKING:
+    from deckcheck.check.checkpoint_store import CheckpointStore
+    from deckcheck.check.deck_runner import RunOptions
+    from deckcheck.check.environments import Environment
+
+
+# With one job a core is free for the next deck's kernel to start on; with more, that pays for
+# the memory of one more kernel only when decks are short (seconds, or blocks when not timed).
+SHORT_DECK = 5.0
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    use_cache: bool = True
+    jobs: int = 0  # 0: one per core
+    timeout: float | None = None  # per block, from the command line; None: the deck's or 300 s
+    memory_limit: int = 0
+    exitfirst: bool = False  # stop each deck at its first failure
+    filterwarnings: tuple[str, ...] = ()  # -W filters, pytest's syntax
+    environment: Environment | None = None  # a matrix environment to run the kernels in
+    keep_failures: bool = False  # cache failed results too (the matrix: pinned environments)
+    timings_file: str = TIMINGS  # where in the cache this run records its durations (a shard: its own)
+
+    @property
+    def job_count(self) -> int:
+        return self.jobs if self.jobs > 0 else os.cpu_count() or 1
+
+
+def default_memory_limit(jobs: int) -> int:
+    """Three quarters of the machine's memory, shared between the kernels that run at once."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+    return int(total * 0.75 / max(1, jobs))
+
+
+DeckDone = Callable[[Deck, DeckResult], None]
+BlockDone = Callable[[Deck, BlockResult], None]
+BlockStart = Callable[[Deck, Block], None]
+
+
+class Checker:
+    """Checks a list of decks; results come back in the decks' order."""
+
+    def __init__(
+        self,
+        options: CheckOptions,
+        on_deck: DeckDone | None = None,
+        on_block: BlockDone | None = None,
+        on_block_start: BlockStart | None = None,
+        keep_fork_server: bool = False,
+        checkpoints: CheckpointStore | None = None,
+    ) -> None:
+        self.options = options
+        self.keep_fork_server = keep_fork_server  # for checks that follow (serve): close() ends it
+        self.server: Any = None
+        self.checkpoints = checkpoints  # serve: resume decks from the block that changed
+        self.on_deck = on_deck or (lambda deck, result: None)
+        self.on_block = on_block or (lambda deck, result: None)
+        self.on_block_start = on_block_start or (lambda deck, block: None)
+
+    def read(self, paths: Sequence[Path]) -> list[Deck]:
+        return [read_deck(path) for path in paths]
+
+    async def check(self, decks: Sequence[Deck], reuse: bool = True) -> list[DeckResult]:
+        """Check the decks; `reuse=False` runs them even when a cached result would do."""
+        self.cache_dir = cache_root(*(deck.folder for deck in decks))
+        self.cache = ResultCache(self.cache_dir / "results")
+        environment = self.options.environment
+        fingerprint = environment.fingerprint() if environment else runtime.runtime_fingerprint()
+        data = standins(self.cache_dir)
+        keys = [deck_key(deck, fingerprint, data, self.options.filterwarnings) for deck in decks]
+        cached = [
+            self.cache.get(key, deck, self.options.keep_failures)
+            if self.options.use_cache and reuse
+            else None
+            for deck, key in zip(decks, keys, strict=True)
+        ]
+        results: list[DeckResult | None] = list(cached)
+        done = [asyncio.get_running_loop().create_future() for _ in decks]
+        for index, result in enumerate(cached):
+            if result is not None:
+                done[index].set_result(result)
+        pending = [i for i, result in enumerate(cached) if result is None]
+        runner_task = asyncio.ensure_future(self._run(decks, pending, keys, done)) if pending else None
+        try:
+            for index, deck in enumerate(decks):
+                results[index] = await _first_of(done[index], runner_task)
+                self.on_deck(deck, results[index])
+            if runner_task is not None:
+                await runner_task
+        finally:
+            if runner_task is not None and not runner_task.done():
+                runner_task.cancel()
+                await asyncio.gather(runner_task, return_exceptions=True)
+        return [result for result in results if result is not None]
+
+    async def _run(
+        self, decks: Sequence[Deck], pending: list[int], keys: list[str], done: list[asyncio.Future]
+    ) -> None:
+        jobs = min(self.options.job_count, len(pending))
+        # A kernel whose OpenMP pool has run cannot be forked safely: with checkpoints (serve),
+        # every kernel computes on one thread, resumed or not, so their results agree.
+        env = kernel_env(os.cpu_count() or 1 if self.checkpoints else jobs, self.cache_dir)
+        python = self.options.environment.python if self.options.environment else ""
+        server = self.server if self.server is not None and self.server.running else None
+        starting = None
+        if server is None:  # it imports torch for seconds: meanwhile, this process imports the runner
+            starting = asyncio.ensure_future(
+                _fork_server([decks[i] for i in pending], env, python or sys.executable)
+            )
+            await asyncio.sleep(0)  # let it reach its thread (and so start the process) before the import
+        try:
+            from deckcheck.check.deck_runner import RunOptions
+        except BaseException:
+            if starting is not None:
+                starting.cancel()
+            raise
+        options = RunOptions(
+            timeout=self.options.timeout,
+            exitfirst=self.options.exitfirst,
+            filterwarnings=self.options.filterwarnings,
+            memory_limit=self.options.memory_limit,
+            env=env,
+            network=network_allowed() if _needs_network(decks, pending) else False,
+            python=python,
+        )
+        server = server or (await starting if starting is not None else None)
+        interrupted = True
+        try:
+            await self._run_decks(decks, pending, keys, done, options, jobs)
+            interrupted = False
+        finally:
+            if server is not None and self.keep_fork_server and not interrupted:
+                self.server = server
+            elif server is not None:
+                server.close(now=interrupted)
+                self.server = None
+
+    def close(self) -> None:
+        """End the fork server kept for later checks, if any."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    async def _run_decks(
+        self,
+        decks: Sequence[Deck],
+        pending: list[int],
+        keys: list[str],
+        done: list[asyncio.Future],
+        options: RunOptions,
+        jobs: int,
+    ) -> None:
+        from deckcheck.check.deck_runner import DeckRunner
+
+        runner = DeckRunner(
+            options, progress=self.on_block, starting=self.on_block_start, checkpoints=self.checkpoints
+        )
+        environment = self.options.environment
+        versions = environment.versions() if environment else runtime.versions()
+        timings = Timings(self.cache_dir / TIMINGS, self.cache_dir / self.options.timings_file)
+        order = deque(sorted(pending, key=lambda i: -timings.estimate(decks[i])))  # longest first
+
+        async def worker() -> None:
+            while order:
+                index = order.popleft()
+                if order and (jobs == 1 or timings.estimate(decks[index]) < SHORT_DECK):
+                    runner.prestart(decks[order[0]])  # its kernel starts while this deck runs
+                try:
+                    result = _with_versions(await runner.run(decks[index]), versions)
+                except Exception as error:  # surfaces in check(), which awaits this deck
+                    done[index].set_exception(error)
+                    continue
+                if self.options.use_cache and decks[index].runnable:
+                    self.cache.put(keys[index], result, self.options.keep_failures)
+                timings.record(decks[index], result.duration)
+                done[index].set_result(result)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(jobs)]
+        finished = False
+        try:
+            await asyncio.gather(*workers)
+            timings.save()
+            finished = True
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            await runner.drain(kill=not finished)
+
+
+async def _fork_server(decks: Sequence[Deck], env: dict[str, str], python: str):
+    """A zygote that kernels fork from (on Linux, unless DECKCHECK_FORK=0): it imports what the
+    decks import and warms it up once, and each kernel, forked from it, starts warm. `python`
+    is the kernels' interpreter (a matrix environment's)."""
+    from deckcheck.kernel import fork_server
+
+    if os.environ.get(env_names.FORK) == "0" or sys.platform != "linux":
+        return None
+    codes = [deck.settings.setup for deck in decks]
+    codes += [block.code for deck in decks for block in deck.blocks if not block.options.skip_execution]
+    server = fork_server.Zygote(fork_server.wanted_preloads(codes), env, python)
+    try:
+        started = await asyncio.to_thread(server.start)
+    except Exception:  # no fork server, then: kernels start the usual way
+        server.close(now=True)
+        return None
+    except BaseException:  # interrupted while it imports
+        server.close(now=True)
+        raise
+    return server if started else None
+
+
+async def _first_of(result: asyncio.Future, runner: asyncio.Future | None) -> DeckResult:
+    """A deck's result; if the runner fails before it comes, the runner's error."""
+    if runner is not None and not result.done():
+        await asyncio.wait({result, runner}, return_when=asyncio.FIRST_COMPLETED)
+        if not result.done():
+            runner.result()  # raises the runner's error
+            raise RuntimeError("the runner stopped before every deck was checked")
+    return result.result()
+
+
+def _needs_network(decks: Sequence[Deck], pending: list[int]) -> bool:
+    return any("network" in block.options.requires for i in pending for block in decks[i].blocks)
+
+
+def _with_versions(result: DeckResult, versions: dict[str, str]) -> DeckResult:
+    return replace(result, versions=versions)

@@ -1,0 +1,190 @@
+"""Checkpoints of decks' kernels for `deckcheck serve`: re-run a deck from the edited block.
+
+While serve checks a deck, the kernel is forked after every block (checkpoints.py runs in
+the kernel). When a save changes block k and blocks 1..k-1 are unchanged (code, options, the
+files they name, the local modules they import, the deck's settings), the deck resumes from
+the checkpoint taken after block k-1 and runs blocks k..n; the results of blocks 1..k-1 are
+the last run's. Anything else falls back to a full run: an earlier block changed, the
+checkpoint is gone (evicted to stay within the memory budget, or refused because the
+deck's own threads were running), or a block from k on changed files in the last run
+(files are not part of a checkpoint).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from deckcheck.check.cache import block_inputs, file_digest
+from deckcheck.deck import Deck
+from deckcheck.kernel.process import KernelError
+from deckcheck.results import BlockResult
+
+RESUME_WAIT_S = 10.0
+DEFAULT_BUDGET = 2 * 1024**3  # bytes of checkpoint memory (PSS), all decks together
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    pid: int
+    fifo: str
+
+
+@dataclass
+class DeckHistory:
+    """What serve remembers of a deck's last run."""
+
+    prefixes: list[str]  # fingerprint of blocks 0..i, for each i
+    results: list[BlockResult]
+    cells: dict[int, int]  # the kernel's execution count → block index
+    writers: set[int]  # blocks that changed files
+    checkpoints: dict[int, Checkpoint] = field(default_factory=dict)  # after block index
+    used: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class ResumePlan:
+    start: int  # index of the first block to run
+    checkpoint: Checkpoint
+    results: tuple[BlockResult, ...]  # of the blocks before `start`, from the last run
+    cells: dict[int, int]
+
+
+def prefixes(deck: Deck) -> list[str]:
+    """For each block, a fingerprint of it and everything before it that its state depends on."""
+    digest = hashlib.sha256(repr(deck.settings).encode())
+    found = []
+    for block in deck.blocks:
+        inputs = {str(path): file_digest(path) for path in block_inputs(deck, block)}
+        digest.update(json.dumps([block.code, block.info, inputs], sort_keys=True).encode())
+        found.append(digest.copy().hexdigest())
+    return found
+
+
+async def resume(fifo: str, argv: list[str], env: dict[str, str]) -> tuple[int, object]:
+    """Ask a checkpoint to become a kernel on the connection in `argv`; (pid, exit status of)."""
+    pid_file = os.path.join(tempfile.gettempdir(), f"deckcheck-resume-{uuid.uuid4().hex}.pid")
+    request = json.dumps({"argv": argv, "env": env, "pid_file": pid_file}) + "\n"
+    try:
+        handle = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise KernelError(f"the checkpoint is gone: {error.strerror or error}") from None
+    try:
+        os.write(handle, request.encode())
+    finally:
+        os.close(handle)
+    deadline = time.monotonic() + RESUME_WAIT_S
+    while not os.path.exists(pid_file):
+        if time.monotonic() > deadline:
+            raise KernelError("the checkpoint did not answer")
+        await asyncio.sleep(0.005)
+    pid = int(Path(pid_file).read_text())
+
+    def exit_status(pid: int) -> int | None:
+        with contextlib.suppress(OSError, ValueError):
+            return int(Path(pid_file + ".exit").read_text())
+        try:
+            return None if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else -9
+        except psutil.Error:
+            return -9
+
+    return pid, exit_status
+
+
+class CheckpointStore:
+    """Every deck's last run and its checkpoints, within a memory budget (PSS, all decks)."""
+
+    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
+        self.budget = budget
+        self.folder = Path(tempfile.mkdtemp(prefix="deckcheck-checkpoints-"))
+        self.decks: dict[str, DeckHistory] = {}
+
+    def plan(self, deck: Deck) -> ResumePlan | None:
+        """Where this deck can resume from, if anywhere (see the module's docstring)."""
+        history = self.decks.get(str(deck.path))
+        if history is None:
+            return None
+        new = prefixes(deck)
+        same = [a == b for a, b in zip(new, history.prefixes, strict=False)]
+        start = same.index(False) if False in same else len(same)
+        if start == 0 or start > len(history.results) or any(w >= start for w in history.writers):
+            return None
+        checkpoint = history.checkpoints.get(start - 1)
+        if checkpoint is None or not _alive(checkpoint.pid):
+            return None
+        history.used = time.monotonic()
+        cells = {count: index for count, index in history.cells.items() if index < start}
+        return ResumePlan(start, checkpoint, tuple(history.results[:start]), cells)
+
+    def record(
+        self,
+        deck: Deck,
+        results: list[BlockResult],
+        cells: dict[int, int],
+        writers: set[int],
+        taken: dict[int, Checkpoint],
+        plan: ResumePlan | None,
+    ) -> None:
+        """Remember a run; checkpoints of the last run that no longer hold are ended."""
+        old = self.decks.get(str(deck.path))
+        kept = {i: c for i, c in (old.checkpoints if old else {}).items() if plan and i < plan.start}
+        for index, checkpoint in (old.checkpoints if old else {}).items():
+            if kept.get(index) is not checkpoint:
+                _end(checkpoint)
+        self.decks[str(deck.path)] = DeckHistory(
+            prefixes(deck), list(results), cells, writers, {**kept, **taken}
+        )
+
+    def memory(self) -> int:
+        """The checkpoints' memory: proportional set size, so pages they share count once."""
+        total = 0
+        for history in self.decks.values():
+            for checkpoint in history.checkpoints.values():
+                with contextlib.suppress(psutil.Error):
+                    total += psutil.Process(checkpoint.pid).memory_full_info().pss
+        return total
+
+    def enforce_budget(self) -> int:
+        """End checkpoints, least recently used deck first and its earliest blocks first, until
+        the rest fit the budget; return the memory they use."""
+        used = self.memory()
+        for history in sorted(self.decks.values(), key=lambda h: h.used):
+            for index in sorted(history.checkpoints):
+                if used <= self.budget:
+                    return used
+                _end(history.checkpoints.pop(index))
+                used = self.memory()
+        return used
+
+    def close(self) -> None:
+        for history in self.decks.values():
+            for checkpoint in history.checkpoints.values():
+                _end(checkpoint)
+        self.decks.clear()
+        with contextlib.suppress(OSError):
+            for leftover in self.folder.iterdir():
+                leftover.unlink()
+            self.folder.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _end(checkpoint: Checkpoint) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(checkpoint.pid, signal.SIGKILL)  # the checkpoint and any kernel resumed from it

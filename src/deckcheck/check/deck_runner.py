@@ -1,0 +1,251 @@
+"""Run a whole deck: its syntax checked first, then one DeckSession, its blocks in file order.
+
+A failing block does not stop the deck (pytest's default): later failures say which one came
+first, since they may follow from it. With `exitfirst` (-x) the rest of the deck is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from deckcheck.check.checkpoint_store import Checkpoint, CheckpointStore, ResumePlan
+from deckcheck.check.session import DeckSession, RunOptions, failed, skipped
+from deckcheck.check.standin_flow import spread
+from deckcheck.check.syntax import syntax_failures
+from deckcheck.deck import Block, Deck, Problem
+from deckcheck.kernel.process import KernelError
+from deckcheck.results import BlockResult, DeckResult, Failure
+
+__all__ = ["DeckRunner", "RunOptions"]
+
+Progress = Callable[[Deck, BlockResult], None]
+Starting = Callable[[Deck, Block], None]
+
+
+class DeckRunner:
+    """Executes one deck at a time. A finished deck's kernel is shut down in the background
+    (its exit handlers run while the next deck starts); every kernel it started is gone when
+    drain() returns."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        progress: Progress | None = None,
+        starting: Starting | None = None,
+        checkpoints: CheckpointStore | None = None,
+    ) -> None:
+        """`checkpoints`: keep the kernel's state after each block, and resume from it (serve)."""
+        self.options = options
+        self.progress = progress or (lambda deck, result: None)
+        self.starting = starting or (lambda deck, block: None)
+        self.checkpoints = checkpoints
+        self.closing: set[asyncio.Task] = set()
+        self.prestarted: dict[str, asyncio.Task] = {}  # deck path → its kernel, starting early
+
+    async def run(self, deck: Deck) -> DeckResult:
+        started = time.monotonic()
+        outcome = _Outcome()
+        problems = deck.problems
+        if not deck.runnable:
+            results = self._skip_all(deck, "not run: the deck is invalid")
+        elif not deck.settings.execute:
+            results = self._skip_all(deck, "not run: execute is false in the deck's settings")
+        else:
+            results, outcome, setup = await self._run(deck, syntax_failures(deck))
+            problems += setup
+        carried = spread(deck, outcome.opened)
+        return DeckResult(
+            path=str(deck.path),
+            blocks=tuple(replace(result, standins=carried.get(result.index, ())) for result in results),
+            problems=problems,
+            standins=tuple(sorted({name for names in outcome.opened.values() for name in names})),
+            duration=time.monotonic() - started,
+            device=outcome.device,
+            timeline=outcome.timeline,
+            resumed_from=outcome.resumed_from,
+        )
+
+    def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
+        results = [skipped(block, reason) for block in deck.blocks]
+        for result in results:
+            self.progress(deck, result)
+        return results
+
+    async def _run(
+        self, deck: Deck, syntax: dict[int, Failure]
+    ) -> tuple[list[BlockResult], _Outcome, tuple[Problem, ...]]:
+        runnable = [b for b in deck.blocks if not b.options.skip_execution and b.index not in syntax]
+        if not runnable:
+            return await self._run_blocks(deck, None, syntax), _Outcome(), ()
+        plan = self.checkpoints.plan(deck) if self.checkpoints and not self.options.exitfirst else None
+        session = await self._start(deck, plan)
+        if isinstance(session, list):
+            return session, _Outcome(), ()
+        if session.resumed is None:
+            plan = None  # the checkpoint could not resume: a full run
+        try:
+            problem = await self._setup(session) if plan is None else None
+            if problem is not None:
+                results = self._skip_all(deck, f"not run: the deck's setup failed (line {problem.line})")
+                await session.close()
+                return results, _Outcome(), (problem,)
+            if plan is not None:
+                session.remember_cells(plan.cells)
+            taken: dict[int, Checkpoint] = {}
+            results = await self._run_blocks(deck, session, syntax, plan, taken)
+            opened, device = await session.standins_opened(), await session.device()
+            if self.checkpoints is not None:
+                writers = await session.writing_blocks()
+                self.checkpoints.record(deck, results, session.cells(), writers, taken, plan)
+        except BaseException:  # interrupted: nothing of the kernel may outlive this
+            await session.close(kill=True)
+            raise
+        self._close_later(session)
+        resumed = plan.start + 1 if plan is not None else 0
+        return results, _Outcome(opened, device, session.timeline.items(), resumed), ()
+
+    def prestart(self, deck: Deck) -> None:
+        """Start the kernel of the deck that runs next, so that it is ready when its turn comes
+        (kernel start-up then overlaps the running deck's blocks)."""
+        wanted = deck.runnable and deck.settings.execute and self.checkpoints is None
+        if wanted and str(deck.path) not in self.prestarted:
+            session = DeckSession(deck, self.options)
+            task = asyncio.ensure_future(session.start())
+            task.add_done_callback(_collect)
+            self.prestarted[str(deck.path)] = asyncio.ensure_future(_started(session, task))
+
+    async def _start(self, deck: Deck, plan: ResumePlan | None) -> DeckSession | list[BlockResult]:
+        """A started session (resumed from the plan's checkpoint when it can be), or, when no
+        kernel starts, the results that say so."""
+        early = self.prestarted.pop(str(deck.path), None)
+        if early is not None:
+            session, error = await early
+            return _no_kernel(deck, error, session) if error is not None else session
+        if plan is not None:
+            session = DeckSession(deck, self.options, resume=plan.checkpoint)
+            try:
+                await session.start()
+                return session
+            except KernelError:
+                pass  # the checkpoint is gone: run the deck from the top
+        session = DeckSession(deck, self.options)
+        try:
+            await session.start()
+        except KernelError as error:
+            return _no_kernel(deck, error, session)
+        return session
+
+    def _close_later(self, session: DeckSession) -> None:
+        task = asyncio.ensure_future(session.close())
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+
+    async def drain(self, kill: bool = False) -> None:
+        """Wait until every kernel this runner started is gone (`kill`: at once)."""
+        for early in self.prestarted.values():  # started for a deck that never ran
+            session, error = await early
+            if error is None:
+                self._close_later(session)
+        self.prestarted.clear()
+        if kill:
+            for task in list(self.closing):
+                task.cancel()
+        await asyncio.gather(*self.closing, return_exceptions=True)
+
+    async def _setup(self, session: DeckSession) -> Problem | None:
+        settings = session.deck.settings
+        error = await session.setup()
+        if error is None:
+            return None
+        origin = f" (from {settings.setup_origin})" if settings.setup_origin else ""
+        return Problem(settings.setup_line, 1, f"setup failed{origin}: {error}")
+
+    async def _run_blocks(
+        self,
+        deck: Deck,
+        session: DeckSession | None,
+        syntax: dict[int, Failure],
+        plan: ResumePlan | None = None,
+        taken: dict[int, Checkpoint] | None = None,
+    ) -> list[BlockResult]:
+        """Run the deck's blocks (from the plan's start, with the results before it as they
+        were); with a checkpoint store, keep the kernel's state after each block in `taken`."""
+        results: list[BlockResult] = list(plan.results) if plan is not None else []
+        failures = [r.failure.line for r in results if r.status == "failed" and r.failure is not None]
+        first: int | None = failures[0] if failures else None  # the line of the deck's first failure
+        stopped = ""  # why the rest of the deck is not run
+        for result in results:
+            self.progress(deck, result)
+        for block in deck.blocks[len(results) :]:
+            if stopped:
+                result = skipped(block, stopped)
+            elif block.index in syntax:
+                result = failed(block, syntax[block.index])
+            elif session is None:
+                result = skipped(block, "skip-execution")
+            else:
+                self.starting(deck, block)
+                result = await session.run(block)
+            if result.status == "failed" and result.failure is not None:
+                if first is None:
+                    first = result.failure.line
+                else:
+                    result = replace(result, failure=replace(result.failure, after=first))
+                stopped = self._stop_reason(result, session)
+            results.append(result)
+            self.progress(deck, result)
+            if self.checkpoints is not None and taken is not None and session is not None and not stopped:
+                await self._keep(session, block.index, taken)
+        return results
+
+    async def _keep(self, session: DeckSession, index: int, taken: dict[int, Checkpoint]) -> None:
+        """A checkpoint of the kernel after block `index`, if it can be taken."""
+        assert self.checkpoints is not None
+        checkpoint = await session.checkpoint(self.checkpoints.folder)
+        if checkpoint is not None:
+            taken[index] = checkpoint
+
+    def _stop_reason(self, result: BlockResult, session: DeckSession | None) -> str:
+        assert result.failure is not None
+        if self.options.exitfirst:
+            return f"not run: the block at line {result.line} failed (--exitfirst)"
+        if session is not None and not session.alive:
+            return f"not run: the kernel was lost at line {result.failure.line}"
+        return ""
+
+
+async def _started(session: DeckSession, start: asyncio.Future) -> tuple[DeckSession, KernelError | None]:
+    """A prestarted session, once its start has finished: (session, why it could not start)."""
+    try:
+        await asyncio.shield(start)
+    except KernelError as error:
+        return session, error
+    except asyncio.CancelledError:
+        await session.close(kill=True)
+        raise
+    return session, None
+
+
+def _collect(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What a deck's kernel knew at the end: which blocks opened stand-ins, the device."""
+
+    opened: dict[int, set[str]] = field(default_factory=dict)
+    device: str = ""
+    timeline: tuple[tuple[str, float], ...] = ()
+    resumed_from: int = 0
+
+
+def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[BlockResult]:
+    first = deck.blocks[0]
+    tail = " ".join(list(session.kernel.stderr_tail)[-3:])
+    failure = Failure(first.first_code_line, first.slide, f"{error}{': ' + tail if tail else ''}")
+    return [failed(first, failure)] + [skipped(block, "not run: no kernel") for block in deck.blocks[1:]]

@@ -1,0 +1,301 @@
+"""`deckcheck serve`: a live preview on localhost.
+
+Saving a deck (or an image or local module it uses) re-checks it (unchanged decks come from
+the result cache), re-renders it, and the open page reloads on the same slide. Saving the
+theme CSS, marp.config.mjs or a Marp plugin re-renders every deck without re-checking. A
+deck whose check fails is rendered all the same, with its failures shown in a banner.
+Files are watched with watchfiles (inotify on Linux), not polled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from deckcheck.check.cache import local_modules
+from deckcheck.check.checker import Checker, CheckOptions
+from deckcheck.check.checkpoint_store import DEFAULT_BUDGET, CheckpointStore
+from deckcheck.deck import Deck
+from deckcheck.publish.build import Builder, BuildOptions, deck_stems
+from deckcheck.publish.marp import styling
+from deckcheck.read.parser import image_path, read_deck
+from deckcheck.read.project import project_root
+from deckcheck.report import lines as report
+from deckcheck.results import DeckResult
+
+STATUS_PATH = "/_deckcheck/status"
+DEBOUNCE_MS = 100  # changes this close together are one save (an editor writes, then renames)
+RELOAD_SCRIPT = """<script>
+(() => {
+  const stem = %s;
+  const events = new EventSource('/__events');
+  events.onmessage = (message) => { if (message.data === stem) location.reload(); };
+})();
+</script>"""
+BANNER_STYLE = (
+    "position:fixed;top:0;left:0;right:0;z-index:99999;max-height:45vh;overflow:auto;margin:0;"
+    "padding:12px 16px;background:#fff1f0;color:#82071e;border-bottom:3px solid #cf222e;"
+    "font:14px/1.4 ui-monospace,monospace;white-space:pre-wrap"
+)
+
+
+@dataclass
+class PreviewState:
+    """What the server shows: one entry per deck, and a change counter per deck stem."""
+
+    problems: dict[str, str] = field(default_factory=dict)  # stem → failure text ("" when it passes)
+    titles: dict[str, str] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    events: list[str] = field(default_factory=list)
+    checks: dict[str, dict] = field(default_factory=dict)  # deck path → its last check, for /status
+    checkpoints: dict[str, int] = field(default_factory=dict)  # how many are kept, and their PSS
+
+    def checked(self, result: DeckResult) -> None:
+        """A deck's check finished (before its page is rendered again)."""
+        run = "cached" if result.cached else "resumed" if result.resumed_from else "full"
+        with self.changed:
+            self.checks[result.path] = {
+                "path": result.path,
+                "finished_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "passed": result.count("passed"),
+                "failed": result.count("failed"),
+                "skipped": result.count("skipped"),
+                "ok": result.ok,
+                "duration": round(result.duration, 3),
+                "run": run,
+                "resumed_from_block": result.resumed_from or None,
+            }
+
+    def status(self) -> str:
+        with self.changed:
+            decks = [self.checks[path] for path in sorted(self.checks)]
+            return json.dumps({"decks": decks, "checkpoints": self.checkpoints}, indent=2)
+
+    def publish(self, stem: str, problems: str, title: str) -> None:
+        with self.changed:
+            self.problems[stem] = problems
+            self.titles[stem] = title
+            self.events.append(stem)
+            self.changed.notify_all()
+
+
+def failure_text(deck: Deck, result: DeckResult) -> str:
+    parts = [report.problem_line(str(deck.path), problem) for problem in result.problems]
+    parts += [report.failure_report(deck, block) for block in result.blocks if block.status == "failed"]
+    return "\n\n".join(parts)
+
+
+def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler]:
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/__events":
+                return self._events()
+            if path == STATUS_PATH:
+                return self._send(state.status().encode(), "application/json")
+            if path in ("/", "/index.html"):
+                return self._send_html(self._index())
+            stem = path.lstrip("/").removesuffix(".html")
+            if path.endswith(".html") and stem in state.problems:
+                return self._send_html(self._page(stem))
+            return super().do_GET()
+
+        def _index(self) -> str:
+            rows = "".join(
+                f'<li><a href="{html.escape(stem)}.html">{html.escape(state.titles[stem])}</a>'
+                f"{' — <strong>failing</strong>' if state.problems[stem] else ''}</li>"
+                for stem in sorted(state.problems)
+            )
+            return f"<!DOCTYPE html><title>deckcheck preview</title><h1>Decks</h1><ul>{rows}</ul>"
+
+        def _page(self, stem: str) -> str:
+            try:
+                page = (folder / f"{stem}.html").read_text("utf-8")
+            except OSError:
+                page = f"<!DOCTYPE html><title>{html.escape(stem)}</title><body></body>"
+            extra = RELOAD_SCRIPT % json.dumps(stem)
+            problems = state.problems.get(stem)
+            if problems:
+                extra += f'<pre id="deckcheck-failures" style="{BANNER_STYLE}">{html.escape(problems)}</pre>'
+            return page.replace("</body>", extra + "</body>", 1) if "</body>" in page else page + extra
+
+        def _send_html(self, text: str) -> None:
+            self._send(text.encode("utf-8"), "text/html; charset=utf-8")
+
+        def _send(self, body: bytes, kind: str) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _events(self) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            seen = len(state.events)
+            try:
+                while True:
+                    with state.changed:
+                        state.changed.wait_for(lambda count=seen: len(state.events) > count, timeout=15)
+                        fresh, seen = state.events[seen:], len(state.events)
+                    message = "".join(f"data: {stem}\n\n" for stem in fresh) or ": keep-alive\n\n"
+                    self.wfile.write(message.encode())
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return
+
+    return Handler
+
+
+class PreviewServer:
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        check: CheckOptions,
+        folder: Path,
+        say: Callable[[str], None],
+        checkpoint_memory: int = DEFAULT_BUDGET,
+    ) -> None:
+        """`checkpoint_memory`: bytes the kernel checkpoints may use, all decks together (0: none)."""
+        self.paths = list(paths)
+        self.stems = deck_stems(self.paths)
+        self.watched: dict[Path, set[Path]] = {}  # each deck's input files, as it was last read
+        self.last: dict[Path, tuple[Deck, DeckResult]] = {}
+        self.checkpoints = CheckpointStore(checkpoint_memory) if checkpoint_memory else None
+        self.primed: set[Path] = set()
+        self.checker = Checker(check, keep_fork_server=True, checkpoints=self.checkpoints)
+        self.folder = folder
+        self.say = say
+        self.state = PreviewState()
+        self.builder = Builder(
+            BuildOptions(site=folder, formats=("html",), check_fit=False, preview=True), say
+        )
+
+    def inputs(self, deck: Deck) -> list[Path]:
+        """What, when it changes, means the deck must be looked at again: it, its images, and
+        the local modules its blocks import."""
+        images = [image_path(deck.folder, image.src) for image in deck.images]
+        return [deck.path, *images, *local_modules(deck)]
+
+    def style_inputs(self) -> list[Path]:
+        """The files every deck's rendering depends on: theme CSS, marp.config.mjs, plugins."""
+        return styling(project_root(*(path.parent for path in self.paths)) or Path.cwd()).files()
+
+    def refresh(self, paths: Sequence[Path]) -> None:
+        """Check and render these decks, then tell the open pages."""
+        decks = [read_deck(path) for path in paths]
+        for path, deck in zip(paths, decks, strict=True):
+            self.watched[path] = {p.absolute() for p in self.inputs(deck)}
+        results = asyncio.run(self.checker.check(decks))
+        for path, deck, result in zip(paths, decks, results, strict=True):
+            self.last[path] = (deck, result)
+            self.state.checked(result)
+        self.builder.build(decks, results, self.stems)
+        for deck, result in zip(decks, results, strict=True):
+            problems = failure_text(deck, result)
+            self.state.publish(self.stems[str(deck.path)], problems, deck.title)
+            self.say(report.deck_line(result) + (f"\n{problems}" if problems else ""))
+            for warning in (warning for block in result.blocks for warning in block.warnings):
+                self.say(report.warning_report(str(deck.path), warning))
+        self.keep_within_budget()
+
+    def keep_within_budget(self) -> None:
+        if self.checkpoints is not None:
+            memory = self.checkpoints.enforce_budget()
+            count = sum(len(history.checkpoints) for history in self.checkpoints.decks.values())
+            with self.state.changed:
+                self.state.checkpoints = {"count": count, "memory": memory}
+
+    def prime(self) -> bool:
+        """Run one deck whose shown result came from the cache, so that it has checkpoints
+        before its first edit; False when every deck has them (or they are off)."""
+        if self.checkpoints is None:
+            return False
+        waiting = [
+            path
+            for path, (_, result) in self.last.items()
+            if result.cached and str(path) not in self.checkpoints.decks and path not in self.primed
+        ]
+        if not waiting:
+            return False
+        self.primed.add(waiting[0])
+        deck = read_deck(waiting[0])
+        asyncio.run(self.checker.check([deck], reuse=False))
+        self.keep_within_budget()
+        return True
+
+    def restyle(self) -> None:
+        """Render every deck again with the last results: the theme or the renderer changed."""
+        decks, results = zip(*self.last.values(), strict=True) if self.last else ((), ())
+        self.builder.build(list(decks), list(results), self.stems)
+        for deck in decks:
+            stem = self.stems[str(deck.path)]
+            self.state.publish(stem, self.state.problems.get(stem, ""), deck.title)
+        self.say(f"restyled {len(decks)} deck(s)")
+
+    def changed(self, files: Iterable[str]) -> tuple[list[Path], bool]:
+        """Which decks a set of changed files concerns, and whether the styling changed."""
+        touched = {Path(file).absolute() for file in files}
+        decks = [path for path in self.paths if self.watched.get(path, set()) & touched]
+        style = bool(touched & {path.absolute() for path in self.style_inputs()})
+        return decks, style
+
+    def folders(self) -> set[Path]:
+        files = [file for inputs in self.watched.values() for file in inputs] + self.style_inputs()
+        return {file.parent for file in files if file.parent.is_dir()}
+
+    def serve(self, host: str, port: int) -> None:
+        import watchfiles
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.refresh(self.paths)
+        server = ThreadingHTTPServer((host, port), _handler(self.folder, self.state))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        announced = False  # the address is given once the watcher runs: a save right after it counts
+        try:
+            while True:
+                folders = self.folders()
+                for changes in watchfiles.watch(
+                    *folders,
+                    debounce=DEBOUNCE_MS,
+                    step=50,
+                    recursive=False,
+                    yield_on_timeout=True,
+                    rust_timeout=300,
+                ):
+                    if not announced:
+                        self.say(f"preview: http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+                        announced = True
+                    if not changes:
+                        self.prime()  # idle: give a deck shown from the cache its checkpoints
+                        continue
+                    decks, style = self.changed(file for _, file in changes)
+                    if decks:
+                        self.refresh(decks)
+                    if style:
+                        self.restyle()
+                    if self.folders() != folders:
+                        break  # a deck now uses a file in another folder: watch that one too
+        finally:
+            server.shutdown()
+            self.checker.close()
+            if self.checkpoints is not None:
+                self.checkpoints.close()

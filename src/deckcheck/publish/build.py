@@ -1,0 +1,388 @@
+"""Publish the decks that passed: generated copies → marp-cli → Python producers → the page
+checks (fit, accessibility) → site/ and its search index. One Chromium serves the whole build."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from deckcheck.commands.matrix import passed_on
+from deckcheck.deck import Deck
+from deckcheck.publish.accessibility import AXE, Finding, Violation, alt_text_findings, audit
+from deckcheck.publish.fit import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
+from deckcheck.publish.formats import DEFAULT_FORMATS, FORMATS, ProduceJob
+from deckcheck.publish.generated_copy import ASSETS, GeneratedDeck, RenderError, asset_name, generated_copy
+from deckcheck.publish.manifest import SiteEntry
+from deckcheck.publish.marp import MarpError, browser_path, render_folder, renderer_command
+from deckcheck.publish.search import SearchError, build_search
+from deckcheck.publish.site import Site
+from deckcheck.publish.thumbnail import title_slide_png
+from deckcheck.read.project import cache_root, project_root
+from deckcheck.read.settings import project_settings
+from deckcheck.report.lines import location
+from deckcheck.results import DeckResult
+
+COMMENT_OR_BLANK = re.compile(r"^\s*(<!--.*-->\s*)?$")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    site: Path = Path("site")
+    formats: tuple[str, ...] = DEFAULT_FORMATS  # names in formats.FORMATS
+    strict: bool = False
+    check_fit: bool = True  # lay every slide out in Chromium: what does not fit, what axe-core finds
+    preview: bool = False  # render failing decks too (deckcheck serve shows their failures)
+    handout_layout: int = 3  # slides per handout page: 1, 2 or 3
+
+
+@dataclass
+class BuildOutcome:
+    published: list[str] = field(default_factory=list)
+    withheld: list[tuple[str, str]] = field(default_factory=list)  # (deck, why)
+    failed: bool = False  # something other than a deck's own failure stopped the build
+
+
+def deck_stems(paths: Sequence[Path]) -> dict[str, str]:
+    """A file name stem in the site for each deck, unique even when two decks share a name."""
+    stems: dict[str, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        parts = path.with_suffix("").parts
+        for depth in range(1, len(parts) + 1):
+            stem = "-".join(parts[-depth:]).lstrip(".-") or "deck"
+            if stem not in taken:
+                break
+        taken.add(stem)
+        stems[str(path)] = stem
+    return stems
+
+
+def _why_not(result: DeckResult) -> str:
+    failed = result.count("failed")
+    if failed:
+        return f"{failed} failing block{'s' if failed > 1 else ''}"
+    problem = next(iter(result.problems), None)
+    return problem.summary if problem else "not checked"
+
+
+def _first_content_line(deck: Deck, slide: int) -> int:
+    bounds = deck.slides[slide - 1]
+    lines = deck.lines
+    for number in range(bounds.start_line, min(bounds.end_line, len(lines)) + 1):
+        if not COMMENT_OR_BLANK.match(lines[number - 1]):
+            return number
+    return bounds.start_line
+
+
+class Builder:
+    def __init__(self, options: BuildOptions, say: Callable[[str], None]) -> None:
+        self.options = options
+        self.say = say
+        self.site = Site(options.site)
+        self.root: Path | None = None
+        self.checked_at = ""
+        self.thumbnails: dict[str, str] = {}  # deck → its title slide's file in the site
+
+    def build(
+        self, decks: Sequence[Deck], results: Sequence[DeckResult], stems: dict[str, str] | None = None
+    ) -> BuildOutcome:
+        """Publish the decks that passed; `stems` names their files (by default from their paths)."""
+        outcome = BuildOutcome()
+        stems = stems or deck_stems([deck.path for deck in decks])
+        ready: list[tuple[Deck, DeckResult, GeneratedDeck]] = []
+        for deck, result in zip(decks, results, strict=True):
+            if not result.ok and not (self.options.preview and deck.runnable):
+                outcome.withheld.append((str(deck.path), _why_not(result)))
+                continue
+            try:
+                ready.append((deck, result, generated_copy(deck, result, stems[str(deck.path)])))
+            except (RenderError, OSError) as error:
+                outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
+        self.root = None
+        if self._renders():
+            self.root = project_root(*(deck.folder for deck in decks)) or Path.cwd()
+            try:
+                renderer_command(self.root)  # Node and a marp-cli are there, or one line says what to install
+            except MarpError as error:
+                self.say(f"deckcheck: {error}")
+                outcome.failed = True
+                return outcome
+        self.checked_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        with self.site.staging() as staged, self._chromium(ready) as chromium:
+            published = self._render(staged, ready, outcome, chromium)
+            previous = self.site.entries()
+            updates = [self._entry(d, r, g, previous.get(str(d.path))) for d, r, g in published]
+            updates += [
+                SiteEntry(deck=d, stem=stems[d], title=Path(d).stem, withheld=why)
+                for d, why in outcome.withheld
+            ]
+            files = [name for _, _, generated in published for name in self._files(staged, generated)]
+            files += [self.thumbnails[str(d.path)] for d, _, _ in published if str(d.path) in self.thumbnails]
+            with self.site.lock():
+                self.site.publish(staged, files, updates, self._search, self._repository(decks))
+                if chromium is not None and published and self._audits():
+                    self._audit_index(chromium)
+        outcome.published = [str(deck.path) for deck, _, _ in published]
+        return outcome
+
+    def _marp_formats(self) -> list[str]:
+        return [FORMATS[name].marp for name in self.options.formats if FORMATS[name].marp]
+
+    def _renders(self) -> list[str]:
+        """What marp/render.mjs makes: the marp-cli formats, then what the producers and the page
+        checks read (the bare-template render, the speaker notes)."""
+        renders = self._marp_formats()
+        needs = [need for name in self.options.formats for need in FORMATS[name].needs]
+        if "html" in self.options.formats and browser_path() is not None and self._audits():
+            needs.append("measure")
+        return [*renders, *dict.fromkeys(need for need in needs if need not in renders)]
+
+    def _audits(self) -> bool:
+        return self.options.check_fit and not self.options.preview
+
+    def _wants_browser(self) -> bool:
+        checks = self.options.check_fit and "html" in self.options.formats
+        return checks or any(FORMATS[name].browser for name in self.options.formats)
+
+    @contextlib.contextmanager
+    def _chromium(self, ready: list) -> Iterator[Any]:
+        """The build's one Chromium, when something needs it and one is installed; else None."""
+        executable = browser_path()
+        if not ready or executable is None or not self._wants_browser():
+            yield None
+            return
+        from deckcheck.publish.fit import browser
+
+        with browser(executable) as chromium:
+            yield chromium
+
+    def _repository(self, decks: Sequence[Deck]) -> str:
+        return project_settings(decks[0].folder).repository if decks else ""
+
+    def _search(self, site: Path, pages: list[tuple[str, str]]) -> bool:
+        """Index the published decks for the site's search; whether an index is there."""
+        if self.options.preview:
+            return False
+        if self.root is None or not pages:  # nothing to index this time: keep the index there is
+            return (site / "pagefind" / "pagefind-ui.js").is_file()
+        try:
+            build_search(self.root, site, pages)
+        except (SearchError, OSError) as error:
+            self.say(f"deckcheck: search index not updated: {error}")
+        return (site / "pagefind" / "pagefind-ui.js").is_file()
+
+    def _render(
+        self,
+        staged: Path,
+        ready: list[tuple[Deck, DeckResult, GeneratedDeck]],
+        outcome: BuildOutcome,
+        chromium: Any,
+    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+        if not ready:
+            return []
+        (staged / "assets").mkdir()
+        for _, _, generated in ready:
+            (staged / f"{generated.stem}.md").write_text(generated.markdown, "utf-8")
+            for asset in generated.assets:
+                (staged / asset.name).parent.mkdir(parents=True, exist_ok=True)
+                (staged / asset.name).write_bytes(asset.data)
+        if self.root is not None:
+            try:
+                self._render_marp(self.root, staged, ready)
+            except MarpError as error:
+                outcome.withheld += [(str(deck.path), str(error)) for deck, _, _ in ready]
+                outcome.failed = True
+                return []
+        rendered = []
+        for deck, result, generated in ready:
+            try:
+                self._produce(staged, deck, result, generated, chromium)
+            except Exception as error:  # a producer's failure withholds its deck, with the reason
+                outcome.withheld.append((str(deck.path), f"cannot produce its files: {error}"))
+                continue
+            missing = [
+                name
+                for name in self.options.formats
+                if not (staged / FORMATS[name].file_name(generated.stem)).is_file()
+            ]
+            if missing:
+                outcome.withheld.append((str(deck.path), f"no {', '.join(missing)} was written"))
+            else:
+                rendered.append((deck, result, generated))
+        return self._check_pages(staged, self._check_line_limit(rendered, outcome), outcome, chromium)
+
+    def _render_marp(
+        self, root: Path, staged: Path, ready: list[tuple[Deck, DeckResult, GeneratedDeck]]
+    ) -> None:
+        renders = self._renders()
+        if any("katex" in generated.markdown for _, _, generated in ready):
+            renders.insert(0, "katex")  # render.mjs copies KaTeX's fonts from marp-cli's own
+        if "measure" in renders:
+            (staged / ".measure").mkdir()
+            (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
+        render_folder(root, staged, renders)
+
+    def _produce(
+        self, staged: Path, deck: Deck, result: DeckResult, generated: GeneratedDeck, chromium: Any
+    ) -> None:
+        """The formats that Python makes, for one deck."""
+        for name in self.options.formats:
+            row = FORMATS[name]
+            if row.produce is not None:
+                target = staged / row.file_name(generated.stem)
+                job = ProduceJob(
+                    deck,
+                    result,
+                    generated,
+                    staged,
+                    target,
+                    browser=chromium if row.browser else None,
+                    checked_at=self.checked_at,
+                    handout_layout=self.options.handout_layout,
+                )
+                row.produce(job)
+
+    def _check_line_limit(
+        self, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
+    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+        """Shown blocks longer than a slide read from the back row can hold."""
+        kept = []
+        kind = "error" if self.options.strict else "warning"
+        for deck, result, generated in rendered:
+            long = long_blocks(deck)
+            for block, lines in long:
+                where = location(str(deck.path), block.line, block.slide)
+                self.say(f"{where} {lines} lines of code shown\n  {kind}: {LONG_BLOCK_ADVICE}")
+            if long and self.options.strict:
+                outcome.withheld.append(
+                    (str(deck.path), f"{len(long)} block(s) longer than {MAX_SHOWN_LINES} lines")
+                )
+            else:
+                kept.append((deck, result, generated))
+        return kept
+
+    def _check_pages(
+        self,
+        staged: Path,
+        rendered: list[tuple[Deck, DeckResult, GeneratedDeck]],
+        outcome: BuildOutcome,
+        chromium: Any,
+    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+        """Lay every slide out and audit it: warnings, or with --strict errors that withhold the deck."""
+        if not self.options.check_fit or "html" not in self.options.formats or not rendered:
+            return rendered
+        if chromium is None:
+            self.say(
+                "deckcheck: page checks skipped: no Chromium found (install chromium or set CHROME_PATH)"
+            )
+            return rendered
+        if self._audits() and not (self.root is not None and (self.root / AXE).is_file()):
+            self.say("deckcheck: accessibility audit skipped: axe-core is not installed (run make)")
+        kept = []
+        for deck, result, generated in rendered:
+            problems = self._page_problems(chromium, staged, deck, result, generated.stem)
+            for problem in problems:
+                self._report(deck, problem)
+            if problems and self.options.strict:
+                outcome.withheld.append((str(deck.path), f"{len(problems)} problem(s) on its slides"))
+            else:
+                kept.append((deck, result, generated))
+        return kept
+
+    def _page_problems(
+        self, chromium: Any, staged: Path, deck: Deck, result: DeckResult, stem: str
+    ) -> list[Finding]:
+        """What does not fit and what is hard to use, on one page per render: the bare one
+        (every slide laid out: the fit, axe on the slides, the title slide's picture) and the
+        presentation (axe on the page around the slides)."""
+        from deckcheck.publish.fit import loaded, slide_fits
+
+        axe = self.root / AXE if self.root is not None and self._audits() else None
+        audits = axe is not None and axe.is_file()
+        problems: list[Finding] = []
+        violations: list[Violation] = []
+        with loaded(chromium, staged / ".measure" / f"{stem}.html") as page:
+            for fit in slide_fits(page):
+                problems.append(
+                    Finding(_first_content_line(deck, fit.slide), fit.slide, fit.summary, fit.detail)
+                )
+            if audits:
+                violations += audit(page, axe, slides=True)
+            if self._audits():
+                problems += alt_text_findings(deck, result)
+                self._keep_thumbnail(deck, title_slide_png(page), staged, stem)
+        if audits:
+            with loaded(chromium, staged / f"{stem}.html") as page:
+                violations += audit(page, axe, slides=False)
+        return problems + [self._locate(deck, violation) for violation in violations]
+
+    @staticmethod
+    def _locate(deck: Deck, violation: Violation) -> Finding:
+        """A violation at its slide's first line; one outside the slides at the deck's first."""
+        if violation.slide:
+            return Finding(
+                _first_content_line(deck, violation.slide),
+                violation.slide,
+                violation.summary,
+                violation.detail,
+            )
+        return Finding(1, 1, violation.summary, violation.detail)
+
+    def _keep_thumbnail(self, deck: Deck, data: bytes, staged: Path, stem: str) -> None:
+        name = asset_name(data, f"{stem}-title.png")
+        (staged / ASSETS).mkdir(exist_ok=True)
+        (staged / name).write_bytes(data)
+        self.thumbnails[str(deck.path)] = name
+
+    def _report(self, deck: Deck, problem: Finding) -> None:
+        kind = "error" if self.options.strict else "warning"
+        where = location(str(deck.path), problem.line, problem.slide)
+        self.say(f"{where} {problem.summary}\n  {kind}: {problem.detail}")
+
+    def _audit_index(self, chromium: Any) -> None:
+        from deckcheck.publish.fit import loaded
+
+        axe = self.root / AXE if self.root is not None else None
+        index = self.site.folder / "index.html"
+        if axe is None or not axe.is_file() or not index.is_file():
+            return
+        kind = "error" if self.options.strict else "warning"
+        with loaded(chromium, index) as page:
+            violations = audit(page, axe, slides=False)
+        for violation in violations:
+            self.say(f"{index}: {violation.summary}\n  {kind}: {violation.detail}")
+
+    def _files(self, staged: Path, generated: GeneratedDeck) -> list[str]:
+        names = [FORMATS[name].file_name(generated.stem) for name in self.options.formats]
+        names += [asset.name for asset in generated.assets]
+        if (staged / "assets" / "katex").is_dir() and "katex" in generated.markdown:
+            names += [
+                str(p.relative_to(staged)) for p in (staged / "assets" / "katex").rglob("*") if p.is_file()
+            ]
+        return names
+
+    def _entry(
+        self, deck: Deck, result: DeckResult, generated: GeneratedDeck, previous: SiteEntry | None
+    ) -> SiteEntry:
+        files = dict(previous.files) if previous else {}
+        files.update({name: FORMATS[name].file_name(generated.stem) for name in self.options.formats})
+        return SiteEntry(
+            deck=str(deck.path),
+            stem=generated.stem,
+            title=deck.title,
+            slides=generated.slides,
+            files=files,
+            passed=result.count("passed"),
+            skipped=result.count("skipped"),
+            checked_at=self.checked_at,
+            versions=dict(result.versions),
+            standins=list(result.standins),
+            passed_on=passed_on(cache_root(deck.folder), deck),
+            description=str(deck.front_matter.get("description") or ""),
+            thumbnail=self.thumbnails.get(str(deck.path), previous.thumbnail if previous else ""),
+        )

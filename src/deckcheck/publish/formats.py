@@ -1,0 +1,103 @@
+"""The output formats of a build, in one table: a new format is one row and its producer.
+
+A format is made either by marp-cli (`marp` names the format in marp/render.mjs, and every
+deck of a build is rendered by one marp-cli process) or by a Python function that writes
+the deck's file from what the build already has: `needs` names the marp-cli renders it reads
+(render.mjs's `measure` and `notes`), and `browser` asks for the build's Chromium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from deckcheck.deck import Deck
+    from deckcheck.publish.generated_copy import GeneratedDeck
+    from deckcheck.results import DeckResult
+
+
+@dataclass(frozen=True)
+class ProduceJob:
+    """What a Python producer gets: one deck, its check result, its generated copy, and where
+    to write (`target`, inside the build's staging folder, beside the marp-cli outputs)."""
+
+    deck: Deck
+    result: DeckResult
+    generated: GeneratedDeck
+    staged: Path
+    target: Path
+    browser: Any = None  # the build's Chromium (a Playwright Browser) for formats that ask for it
+    checked_at: str = ""  # when the build published it, "YYYY-MM-DD HH:MM UTC"
+    handout_layout: int = 3  # slides per handout page
+
+    @property
+    def measured(self) -> Path:
+        """The deck rendered with Marp's bare template: every slide at once (`needs` "measure")."""
+        return self.staged / ".measure" / f"{self.generated.stem}.html"
+
+    @property
+    def notes(self) -> Path:
+        """Each slide's speaker notes as JSON, a list of strings per slide (`needs` "notes")."""
+        return self.staged / ".notes" / f"{self.generated.stem}.json"
+
+
+Producer = Callable[[ProduceJob], None]
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    name: str  # as --formats names it
+    suffix: str  # appended to the deck's stem: ".html", "-handout.pdf"
+    label: str  # the link text on the index page
+    marp: str | None = None  # made by marp-cli with this render.mjs format, or else by `produce`
+    produce: Producer | None = None
+    needs: tuple[str, ...] = ()  # marp-cli renders that `produce` reads
+    browser: bool = False  # `produce` drives the build's Chromium
+
+    def file_name(self, stem: str) -> str:
+        return f"{stem}{self.suffix}"
+
+
+def _handout(job: ProduceJob) -> None:
+    from deckcheck.publish.handout import write_handout
+
+    write_handout(job)
+
+
+def _notebook(job: ProduceJob) -> None:
+    from deckcheck.publish.notebook import write_notebook
+
+    write_notebook(job)
+
+
+FORMATS: dict[str, OutputFormat] = {
+    row.name: row
+    for row in (
+        OutputFormat("html", ".html", "HTML", marp="html"),
+        OutputFormat("pdf", ".pdf", "PDF", marp="pdf"),
+        OutputFormat(
+            "handout", "-handout.pdf", "handout", produce=_handout, needs=("measure", "notes"), browser=True
+        ),
+        OutputFormat("ipynb", ".ipynb", "notebook", produce=_notebook),
+    )
+}
+DEFAULT_FORMATS = ("html", "pdf", "handout", "ipynb")
+
+
+def add_format(row: OutputFormat) -> None:
+    """Add a row to the table (a format defined outside this module, e.g. by a plugin or a test)."""
+    if (row.marp is None) == (row.produce is None):
+        raise ValueError(f"format {row.name!r} needs exactly one of marp= and produce=")
+    FORMATS[row.name] = row
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """A comma-separated list of format names, checked against the table; ValueError says why."""
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown or not names:
+        raise ValueError(f"formats are {', '.join(FORMATS)}, comma-separated: not {text!r}")
+    return names

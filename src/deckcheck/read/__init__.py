@@ -1,0 +1,7 @@
+"""Read: a course's files → Deck records (slides as Marp numbers them, blocks, options, settings).
+
+Runs in the checker. May import: the vocabulary (deckcheck.deck, errors, text, ...) and the
+standard library, markdown-it-py and PyYAML; nothing that runs code.
+"""
+
+__all__ = ["alt_text", "discover", "fences", "imports", "marp_markdown", "parser", "project", "settings"]

@@ -1,0 +1,291 @@
+"""Deck file → Deck: front matter, slides as Marp numbers them, Python blocks, local images."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from deckcheck.deck import Block, Deck, DeckSettings, ImageRef, Problem, Slide, source_lines
+from deckcheck.read.fences import OptionError, is_block, is_session, parse_options
+from deckcheck.read.marp_markdown import heading_levels, insert_heading_rulers, marp_parser
+from deckcheck.read.settings import (
+    DECK_KEYS,
+    ProjectSettings,
+    check_values,
+    merged,
+    project_settings,
+    yaml_key_lines,
+)
+
+SETTINGS_KEY = "deckcheck"
+
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^#")
+HTML_IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+HTML_ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return marp_parser()
+
+
+def read_deck(path: Path) -> Deck:
+    """Read and parse a deck, with the settings of its project (a UsageError when those are
+    wrong); a file that cannot be read becomes a deck with one problem."""
+    project = project_settings(path.parent)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return _broken(path, "", Problem(1, 1, f"cannot read {path}: {reason}"))
+    return parse_deck(path, data, project)
+
+
+def parse_deck(path: Path, data: bytes, project: ProjectSettings | None = None) -> Deck:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start : error.start + 1].hex()
+        text = data.decode("utf-8", errors="replace")
+        deck = parse_text(path, text, project)
+        problem = Problem(
+            line, deck.slide_at(line), f"not UTF-8: invalid byte 0x{byte} (save the file as UTF-8)"
+        )
+        return _broken(path, text, problem, deck)
+    return parse_text(path, text, project)
+
+
+def _broken(path: Path, text: str, problem: Problem, deck: Deck | None = None) -> Deck:
+    return Deck(
+        path=path,
+        text=text,
+        front_matter=deck.front_matter if deck else {},
+        slides=deck.slides if deck else (Slide(1, 1, 1),),
+        blocks=deck.blocks if deck else (),
+        images=deck.images if deck else (),
+        problems=(problem,),
+    )
+
+
+def parse_text(path: Path, text: str, project: ProjectSettings | None = None) -> Deck:
+    tokens = _markdown().parse(text)
+    front_text, front_start = _front_matter_text(text, tokens)
+    tokens = insert_heading_rulers(tokens, heading_levels(front_text, tokens))
+    slides = _slides(tokens, len(source_lines(text)))
+    front_matter, problems = _read_front_matter(front_text, front_start)
+    settings, settings_lines, settings_problems = _settings(
+        front_matter, front_text, front_start, tokens, project or ProjectSettings()
+    )
+    problems.extend(settings_problems)
+    blocks: list[Block] = []
+    images: list[ImageRef] = []
+    lines = source_lines(text)
+    for slide, token in _tokens_with_slides(tokens):
+        if token.type == "fence" and is_block(token.info, token.content):
+            block, problem = _block(len(blocks), slide, token)
+            blocks.append(block)
+            problems.extend([problem] if problem else [])
+        elif token.type == "inline":
+            images.extend(_images(token, slide, lines))
+        elif token.type == "html_block":
+            images.extend(_html_images(token.content, token.map, slide, lines))
+    problems.extend(_missing_images(path, images))
+    return Deck(
+        path=path,
+        text=text,
+        front_matter=front_matter,
+        slides=tuple(slides),
+        blocks=tuple(blocks),
+        images=tuple(images),
+        problems=tuple(problems),
+        settings=settings,
+        settings_lines=settings_lines,
+        front_matter_end=tokens[0].map[1]
+        if tokens and tokens[0].type == "front_matter" and tokens[0].map
+        else 0,
+    )
+
+
+def _settings(
+    front_matter: dict,
+    front_text: str | None,
+    front_start: int,
+    tokens: list[Token],
+    project: ProjectSettings,
+) -> tuple[DeckSettings, tuple[int, int], list[Problem]]:
+    """The deck's settings over its project's: from the front matter's `deckcheck:` key, or
+    from a comment on the first slide that holds one (for decks without front matter)."""
+    found: list[tuple[object, dict[str, int], int, tuple[int, int]]] = []
+    if SETTINGS_KEY in front_matter and front_text is not None:
+        keys = yaml_key_lines(front_text, (SETTINGS_KEY,))
+        line = front_start + yaml_key_lines(front_text, ()).get(SETTINGS_KEY, 0)
+        found.append(
+            (front_matter[SETTINGS_KEY], {k: front_start + v for k, v in keys.items()}, line, (0, 0))
+        )
+    for comment in _first_slide_comments(tokens):
+        inner = comment.markup[comment.markup.find("<!--") + 4 : comment.markup.rfind("-->")]
+        first = (comment.map or [0])[0] + 1
+        try:
+            data = yaml.safe_load(inner)
+        except (yaml.YAMLError, RecursionError):
+            continue
+        if isinstance(data, dict) and SETTINGS_KEY in data:
+            keys = {k: first + v for k, v in yaml_key_lines(inner, (SETTINGS_KEY,)).items()}
+            span = (first, (comment.map or [0, 1])[1])
+            found.append(
+                (data[SETTINGS_KEY], keys, first + yaml_key_lines(inner, ()).get(SETTINGS_KEY, 0), span)
+            )
+    if not found:
+        return merged({}, 1, project), (0, 0), []
+    mapping, keys, line, span = found[0]
+    values, errors = check_values(mapping, DECK_KEYS, keys, line)
+    problems = [Problem(where, 1, message) for where, message in errors]
+    problems += [
+        Problem(other[2], 1, f"deck settings given twice: here and at line {line}; keep one")
+        for other in found[1:]
+    ]
+    return merged(values, keys.get("setup", line), project), span, problems
+
+
+def _first_slide_comments(tokens: list[Token]) -> list[Token]:
+    comments = []
+    for token in tokens:
+        if _is_ruler(token):
+            break
+        if token.type == "marpit_comment":
+            comments.append(token)
+    return comments
+
+
+def _front_matter_text(text: str, tokens: list[Token]) -> tuple[str | None, int]:
+    """The front matter's YAML and the 1-based line it starts at."""
+    if not tokens or tokens[0].type != "front_matter" or not tokens[0].map:
+        return None, 0
+    start, end = tokens[0].map
+    lines = source_lines(text)
+    closed = bool(tokens[0].meta.get("closed"))
+    body = lines[start + 1 : end - 1 if closed else end]
+    return "\n".join(body), start + 2
+
+
+def _read_front_matter(front_text: str | None, first_line: int) -> tuple[dict, list[Problem]]:
+    if front_text is None or not front_text.strip():
+        return {}, []
+    try:
+        data = yaml.safe_load(front_text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        return {}, [Problem(line, 1, f"invalid front matter: {reason}")]
+    except RecursionError:
+        return {}, [Problem(first_line, 1, "invalid front matter: nested too deeply")]
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        return {}, [Problem(first_line, 1, f"invalid front matter: expected key: value pairs, got {kind}")]
+    return {str(key): value for key, value in data.items()}, []
+
+
+def _is_ruler(token: Token) -> bool:
+    return token.type == "hr" and token.level == 0
+
+
+def _slides(tokens: list[Token], line_count: int) -> list[Slide]:
+    starts = [1]
+    for token in tokens:
+        if _is_ruler(token) and token.map:
+            from_heading = bool(token.meta and token.meta.get("heading_divider"))
+            starts.append(token.map[0] + 1 if from_heading else token.map[1] + 1)
+    ends = [start - 1 for start in starts[1:]] + [line_count]
+    return [
+        Slide(number, start, max(start, end))
+        for number, (start, end) in enumerate(zip(starts, ends, strict=True), 1)
+    ]
+
+
+def _tokens_with_slides(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
+    slide = 1
+    for token in tokens:
+        if _is_ruler(token):
+            slide += 1
+        else:
+            yield slide, token
+
+
+def _block(index: int, slide: int, token: Token) -> tuple[Block, Problem | None]:
+    start, end = token.map or (0, 1)
+    problem = None
+    try:
+        options = parse_options(token.info)
+    except OptionError as error:
+        options = parse_options("python")
+        problem = Problem(start + 1, slide, str(error))
+    block = Block(
+        index=index,
+        line=start + 1,
+        slide=slide,
+        code=token.content,
+        info=token.info,
+        options=options,
+        end_line=end,
+        session=is_session(token.content),
+    )
+    return block, problem
+
+
+def _locate(needle: str, lines: list[str], span: list[int] | None) -> int:
+    """The 1-based line within span that mentions needle (the span's first line otherwise)."""
+    start, end = span or (0, 1)
+    for number in range(start, min(end, len(lines))):
+        if needle and needle in lines[number]:
+            return number + 1
+    return start + 1
+
+
+def _images(inline: Token, slide: int, lines: list[str]) -> Iterator[ImageRef]:
+    for child in inline.children or []:
+        if child.type == "image":
+            src = str(child.attrGet("src") or "")
+            if src and not SCHEME.match(src):
+                line = _locate(unquote(src), lines, inline.map)
+                if line == (inline.map or [0])[0] + 1:
+                    line = _locate(src, lines, inline.map)
+                yield ImageRef(src=unquote(src), line=line, slide=slide, alt=child.content, markdown=True)
+        elif child.type in ("html_inline",):
+            yield from _html_images(child.content, inline.map, slide, lines)
+
+
+def _html_images(html: str, span: list[int] | None, slide: int, lines: list[str]) -> Iterator[ImageRef]:
+    for match in HTML_IMG.finditer(html):
+        src = next(group for group in match.groups() if group is not None)
+        if src and not SCHEME.match(src):
+            tag = html[match.start() : html.find(">", match.end()) + 1 or len(html)]
+            alt = HTML_ALT.search(tag)
+            text = next((group for group in alt.groups() if group is not None), "") if alt else None
+            yield ImageRef(src=unquote(src), line=_locate(src, lines, span), slide=slide, alt=text)
+
+
+def image_path(deck_folder: Path, src: str) -> Path:
+    return deck_folder / src.split("#", 1)[0].split("?", 1)[0]
+
+
+def _missing_images(path: Path, images: list[ImageRef]) -> list[Problem]:
+    problems = []
+    for image in images:
+        try:
+            exists = image_path(path.parent, image.src).is_file()
+        except (OSError, ValueError):
+            exists = False
+        if not exists:
+            problems.append(Problem(image.line, image.slide, f"missing image {image.src}", fatal=False))
+    return problems

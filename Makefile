@@ -18,7 +18,7 @@ ARGS ?=
 SITES ?= shards/site-*
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve matrix test notebooks bench fuzz lint assemble course-check clean
+.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve matrix test static notebooks bench fuzz lint assemble course-check clean
 
 all: build
 
@@ -70,8 +70,14 @@ matrix: python data
 	$(DECKCHECK) matrix $(DECKS) --with "$(OLDEST_SPEC)" --with "$(TORCH_SPEC)" --with "$(NEWEST_SPEC)" \
 		$(WARNINGS) --markdown MATRIX.md $(ARGS)
 
-test: setup
+# What we write is checked before it is run: ruff (lint and format) and mypy, then the tests.
+test: setup static
 	$(BIN)/pytest -q $(ARGS)
+
+static: python
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
 
 notebooks: setup
 	$(BIN)/pytest -q -m lectures tests/test_notebooks.py $(ARGS)
@@ -82,9 +88,7 @@ bench: setup
 fuzz: python
 	$(BIN)/pytest -q tests/test_fuzz.py tests/test_parser.py --hypothesis-profile=long $(ARGS)
 
-lint: python node
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+lint: static node
 	$(BIN)/python -m deckcheck.workflow_lint
 
 # A new course from `deckcheck init`, outside this repository: make, make test, a deck added, npx.

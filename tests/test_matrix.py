@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, deckcheck
 
-from deckcheck.commands.matrix import passed_on
+from deckcheck.check.matrix_passes import passed_on
 from deckcheck.publish.index_page import index_html
 from deckcheck.publish.manifest import SiteEntry
 from deckcheck.read.parser import read_deck

@@ -9,14 +9,14 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deckcheck import env_names
 from deckcheck.check import runtime
 from deckcheck.check.cache import TIMINGS, ResultCache, Timings, deck_key
 from deckcheck.deck import Block, Deck
 from deckcheck.kernel.data_cache import standins
-from deckcheck.kernel.env import kernel_env, network_allowed
+from deckcheck.kernel.env import kernel_env
 from deckcheck.read.parser import read_deck
 from deckcheck.read.project import cache_root
 from deckcheck.results import BlockResult, DeckResult
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from deckcheck.check.checkpoint_store import CheckpointStore
     from deckcheck.check.deck_runner import RunOptions
     from deckcheck.check.environments import Environment
+    from deckcheck.kernel.fork_server import Zygote
 
 
 # With one job a core is free for the next deck's kernel to start on; with more, that pays for
@@ -49,15 +50,6 @@ class CheckOptions:
         return self.jobs if self.jobs > 0 else os.cpu_count() or 1
 
 
-def default_memory_limit(jobs: int) -> int:
-    """Three quarters of the machine's memory, shared between the kernels that run at once."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
-    return int(total * 0.75 / max(1, jobs))
-
-
 DeckDone = Callable[[Deck, DeckResult], None]
 BlockDone = Callable[[Deck, BlockResult], None]
 BlockStart = Callable[[Deck, Block], None]
@@ -77,7 +69,7 @@ class Checker:
     ) -> None:
         self.options = options
         self.keep_fork_server = keep_fork_server  # for checks that follow (serve): close() ends it
-        self.server: Any = None
+        self.server: Zygote | None = None
         self.checkpoints = checkpoints  # serve: resume decks from the block that changed
         self.on_deck = on_deck or (lambda deck, result: None)
         self.on_block = on_block or (lambda deck, result: None)
@@ -109,8 +101,9 @@ class Checker:
         runner_task = asyncio.ensure_future(self._run(decks, pending, keys, done)) if pending else None
         try:
             for index, deck in enumerate(decks):
-                results[index] = await _first_of(done[index], runner_task)
-                self.on_deck(deck, results[index])
+                result = await _first_of(done[index], runner_task)
+                results[index] = result
+                self.on_deck(deck, result)
             if runner_task is not None:
                 await runner_task
         finally:
@@ -125,7 +118,8 @@ class Checker:
         jobs = min(self.options.job_count, len(pending))
         # A kernel whose OpenMP pool has run cannot be forked safely: with checkpoints (serve),
         # every kernel computes on one thread, resumed or not, so their results agree.
-        env = kernel_env(os.cpu_count() or 1 if self.checkpoints else jobs, self.cache_dir)
+        threads = os.cpu_count() or 1 if self.checkpoints else jobs
+        env = kernel_env(threads, self.cache_dir)  # the fork server's: as run_options makes the kernels'
         python = self.options.environment.python if self.options.environment else ""
         server = self.server if self.server is not None and self.server.running else None
         starting = None
@@ -135,24 +129,25 @@ class Checker:
             )
             await asyncio.sleep(0)  # let it reach its thread (and so start the process) before the import
         try:
-            from deckcheck.check.deck_runner import RunOptions
+            from deckcheck.check.policy import run_options
         except BaseException:
             if starting is not None:
                 starting.cancel()
             raise
-        options = RunOptions(
+        options = run_options(
+            [decks[i] for i in pending],
+            self.cache_dir,
+            threads,
+            memory_limit=self.options.memory_limit,
             timeout=self.options.timeout,
             exitfirst=self.options.exitfirst,
             filterwarnings=self.options.filterwarnings,
-            memory_limit=self.options.memory_limit,
-            env=env,
-            network=network_allowed() if _needs_network(decks, pending) else False,
             python=python,
         )
         server = server or (await starting if starting is not None else None)
         interrupted = True
         try:
-            await self._run_decks(decks, pending, keys, done, options, jobs)
+            await self._run_decks(decks, pending, keys, done, options, jobs, server)
             interrupted = False
         finally:
             if server is not None and self.keep_fork_server and not interrupted:
@@ -175,11 +170,17 @@ class Checker:
         done: list[asyncio.Future],
         options: RunOptions,
         jobs: int,
+        server: Zygote | None,
     ) -> None:
         from deckcheck.check.deck_runner import DeckRunner
+        from deckcheck.kernel.launch import Forked, Fresh
 
         runner = DeckRunner(
-            options, progress=self.on_block, starting=self.on_block_start, checkpoints=self.checkpoints
+            options,
+            progress=self.on_block,
+            starting=self.on_block_start,
+            checkpoints=self.checkpoints,
+            launch=Forked(server) if server is not None else Fresh(),
         )
         environment = self.options.environment
         versions = environment.versions() if environment else runtime.versions()
@@ -214,7 +215,7 @@ class Checker:
             await runner.drain(kill=not finished)
 
 
-async def _fork_server(decks: Sequence[Deck], env: dict[str, str], python: str):
+async def _fork_server(decks: Sequence[Deck], env: dict[str, str], python: str) -> Zygote | None:
     """A zygote that kernels fork from (on Linux, unless DECKCHECK_FORK=0): it imports what the
     decks import and warms it up once, and each kernel, forked from it, starts warm. `python`
     is the kernels' interpreter (a matrix environment's)."""
@@ -244,10 +245,6 @@ async def _first_of(result: asyncio.Future, runner: asyncio.Future | None) -> De
             runner.result()  # raises the runner's error
             raise RuntimeError("the runner stopped before every deck was checked")
     return result.result()
-
-
-def _needs_network(decks: Sequence[Deck], pending: list[int]) -> bool:
-    return any("network" in block.options.requires for i in pending for block in decks[i].blocks)
 
 
 def _with_versions(result: DeckResult, versions: dict[str, str]) -> DeckResult:

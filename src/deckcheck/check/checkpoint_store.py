@@ -12,7 +12,6 @@ deck's own threads were running), or a block from k on changed files in the last
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -20,7 +19,6 @@ import os
 import signal
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +26,8 @@ import psutil
 
 from deckcheck.check.cache import block_inputs, file_digest
 from deckcheck.deck import Deck
-from deckcheck.kernel.process import KernelError
 from deckcheck.results import BlockResult
 
-RESUME_WAIT_S = 10.0
 DEFAULT_BUDGET = 2 * 1024**3  # bytes of checkpoint memory (PSS), all decks together
 
 
@@ -70,36 +66,6 @@ def prefixes(deck: Deck) -> list[str]:
         digest.update(json.dumps([block.code, block.info, inputs], sort_keys=True).encode())
         found.append(digest.copy().hexdigest())
     return found
-
-
-async def resume(fifo: str, argv: list[str], env: dict[str, str]) -> tuple[int, object]:
-    """Ask a checkpoint to become a kernel on the connection in `argv`; (pid, exit status of)."""
-    pid_file = os.path.join(tempfile.gettempdir(), f"deckcheck-resume-{uuid.uuid4().hex}.pid")
-    request = json.dumps({"argv": argv, "env": env, "pid_file": pid_file}) + "\n"
-    try:
-        handle = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as error:
-        raise KernelError(f"the checkpoint is gone: {error.strerror or error}") from None
-    try:
-        os.write(handle, request.encode())
-    finally:
-        os.close(handle)
-    deadline = time.monotonic() + RESUME_WAIT_S
-    while not os.path.exists(pid_file):
-        if time.monotonic() > deadline:
-            raise KernelError("the checkpoint did not answer")
-        await asyncio.sleep(0.005)
-    pid = int(Path(pid_file).read_text())
-
-    def exit_status(pid: int) -> int | None:
-        with contextlib.suppress(OSError, ValueError):
-            return int(Path(pid_file + ".exit").read_text())
-        try:
-            return None if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else -9
-        except psutil.Error:
-            return -9
-
-    return pid, exit_status
 
 
 class CheckpointStore:

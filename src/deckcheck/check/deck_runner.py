@@ -1,8 +1,5 @@
-"""Run a whole deck: its syntax checked first, then one DeckSession, its blocks in file order.
-
-A failing block does not stop the deck (pytest's default): later failures say which one came
-first, since they may follow from it. With `exitfirst` (-x) the rest of the deck is skipped.
-"""
+"""Run a whole deck: its syntax checked first, then one DeckSession, its blocks in file order,
+under the deck's run policy (policy.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from deckcheck.check.checkpoint_store import Checkpoint, CheckpointStore, ResumePlan
+from deckcheck.check.policy import (
+    INVALID,
+    NO_KERNEL,
+    NOT_EXECUTED,
+    DeckPolicy,
+    after_setup_failed,
+    setup_problem,
+)
 from deckcheck.check.session import DeckSession, RunOptions, failed, skipped
 from deckcheck.check.standin_flow import spread
 from deckcheck.check.syntax import syntax_failures
 from deckcheck.deck import Block, Deck, Problem
-from deckcheck.kernel.process import KernelError
+from deckcheck.errors import KernelError
+from deckcheck.kernel.launch import FRESH, Launch
 from deckcheck.results import BlockResult, DeckResult, Failure
 
 __all__ = ["DeckRunner", "RunOptions"]
@@ -36,9 +42,12 @@ class DeckRunner:
         progress: Progress | None = None,
         starting: Starting | None = None,
         checkpoints: CheckpointStore | None = None,
+        launch: Launch = FRESH,
     ) -> None:
-        """`checkpoints`: keep the kernel's state after each block, and resume from it (serve)."""
+        """`checkpoints`: keep the kernel's state after each block, and resume from it (serve);
+        `launch`: how a deck's kernel starts when it does not resume (a fork of the fork server)."""
         self.options = options
+        self.launch = launch
         self.progress = progress or (lambda deck, result: None)
         self.starting = starting or (lambda deck, block: None)
         self.checkpoints = checkpoints
@@ -50,9 +59,9 @@ class DeckRunner:
         outcome = _Outcome()
         problems = deck.problems
         if not deck.runnable:
-            results = self._skip_all(deck, "not run: the deck is invalid")
+            results = self._skip_all(deck, INVALID)
         elif not deck.settings.execute:
-            results = self._skip_all(deck, "not run: execute is false in the deck's settings")
+            results = self._skip_all(deck, NOT_EXECUTED)
         else:
             results, outcome, setup = await self._run(deck, syntax_failures(deck))
             problems += setup
@@ -89,7 +98,7 @@ class DeckRunner:
         try:
             problem = await self._setup(session) if plan is None else None
             if problem is not None:
-                results = self._skip_all(deck, f"not run: the deck's setup failed (line {problem.line})")
+                results = self._skip_all(deck, after_setup_failed(deck.settings))
                 await session.close()
                 return results, _Outcome(), (problem,)
             if plan is not None:
@@ -112,7 +121,7 @@ class DeckRunner:
         (kernel start-up then overlaps the running deck's blocks)."""
         wanted = deck.runnable and deck.settings.execute and self.checkpoints is None
         if wanted and str(deck.path) not in self.prestarted:
-            session = DeckSession(deck, self.options)
+            session = DeckSession(deck, self.options, self.launch)
             task = asyncio.ensure_future(session.start())
             task.add_done_callback(_collect)
             self.prestarted[str(deck.path)] = asyncio.ensure_future(_started(session, task))
@@ -131,7 +140,7 @@ class DeckRunner:
                 return session
             except KernelError:
                 pass  # the checkpoint is gone: run the deck from the top
-        session = DeckSession(deck, self.options)
+        session = DeckSession(deck, self.options, self.launch)
         try:
             await session.start()
         except KernelError as error:
@@ -156,12 +165,8 @@ class DeckRunner:
         await asyncio.gather(*self.closing, return_exceptions=True)
 
     async def _setup(self, session: DeckSession) -> Problem | None:
-        settings = session.deck.settings
         error = await session.setup()
-        if error is None:
-            return None
-        origin = f" (from {settings.setup_origin})" if settings.setup_origin else ""
-        return Problem(settings.setup_line, 1, f"setup failed{origin}: {error}")
+        return None if error is None else setup_problem(session.deck.settings, error)
 
     async def _run_blocks(
         self,
@@ -174,14 +179,12 @@ class DeckRunner:
         """Run the deck's blocks (from the plan's start, with the results before it as they
         were); with a checkpoint store, keep the kernel's state after each block in `taken`."""
         results: list[BlockResult] = list(plan.results) if plan is not None else []
-        failures = [r.failure.line for r in results if r.status == "failed" and r.failure is not None]
-        first: int | None = failures[0] if failures else None  # the line of the deck's first failure
-        stopped = ""  # why the rest of the deck is not run
+        policy = DeckPolicy(self.options.exitfirst, results)
         for result in results:
             self.progress(deck, result)
         for block in deck.blocks[len(results) :]:
-            if stopped:
-                result = skipped(block, stopped)
+            if policy.stopped:
+                result = skipped(block, policy.stopped)
             elif block.index in syntax:
                 result = failed(block, syntax[block.index])
             elif session is None:
@@ -189,15 +192,15 @@ class DeckRunner:
             else:
                 self.starting(deck, block)
                 result = await session.run(block)
-            if result.status == "failed" and result.failure is not None:
-                if first is None:
-                    first = result.failure.line
-                else:
-                    result = replace(result, failure=replace(result.failure, after=first))
-                stopped = self._stop_reason(result, session)
+            result = policy.judge(result, session is None or session.alive)
             results.append(result)
             self.progress(deck, result)
-            if self.checkpoints is not None and taken is not None and session is not None and not stopped:
+            if (
+                self.checkpoints is not None
+                and taken is not None
+                and session is not None
+                and not policy.stopped
+            ):
                 await self._keep(session, block.index, taken)
         return results
 
@@ -207,14 +210,6 @@ class DeckRunner:
         checkpoint = await session.checkpoint(self.checkpoints.folder)
         if checkpoint is not None:
             taken[index] = checkpoint
-
-    def _stop_reason(self, result: BlockResult, session: DeckSession | None) -> str:
-        assert result.failure is not None
-        if self.options.exitfirst:
-            return f"not run: the block at line {result.line} failed (--exitfirst)"
-        if session is not None and not session.alive:
-            return f"not run: the kernel was lost at line {result.failure.line}"
-        return ""
 
 
 async def _started(session: DeckSession, start: asyncio.Future) -> tuple[DeckSession, KernelError | None]:
@@ -248,4 +243,4 @@ def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[Block
     first = deck.blocks[0]
     tail = " ".join(list(session.kernel.stderr_tail)[-3:])
     failure = Failure(first.first_code_line, first.slide, f"{error}{': ' + tail if tail else ''}")
-    return [failed(first, failure)] + [skipped(block, "not run: no kernel") for block in deck.blocks[1:]]
+    return [failed(first, failure)] + [skipped(block, NO_KERNEL) for block in deck.blocks[1:]]

@@ -46,6 +46,7 @@ class FailureReader:
             summary = f"{reported.get('ename', 'Error')}: {reported.get('evalue', '')}"
             return self._failure(block.first_code_line, summary)
         syntax = details.get("syntax")
+        frames: tuple[Frame, ...]
         if syntax and syntax.get("cell") in self.cells and syntax.get("line"):
             where = self.cells[syntax["cell"]]
             message = deck_lines_in(syntax.get("msg") or details["message"], where)

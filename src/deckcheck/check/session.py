@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,8 +25,12 @@ from deckcheck.check.checkpoint_store import Checkpoint
 from deckcheck.check.failures import FailureReader, one_line
 from deckcheck.check.timeline import Timeline
 from deckcheck.deck import Block, Deck
+from deckcheck.errors import KernelError
+from deckcheck.in_kernel import checkpoints, deck_warnings, doctest_sessions, queries, standins, writes
+from deckcheck.kernel.calls import call_code
 from deckcheck.kernel.client import CellRun, KernelClient, error_output
-from deckcheck.kernel.process import KernelError, KernelProcess
+from deckcheck.kernel.launch import FRESH, Launch, Resumed
+from deckcheck.kernel.process import KernelProcess
 from deckcheck.read.alt_text import fallback_alt
 from deckcheck.results import BlockResult, DeckWarning, Failure, Figure
 from deckcheck.text import clean
@@ -34,9 +38,6 @@ from deckcheck.text import clean
 __all__ = ["DeckSession", "KernelError", "RunOptions"]
 
 DEFAULT_TIMEOUT = 300.0  # seconds per block when nothing else says
-SESSIONS = "deckcheck.in_kernel.doctest_sessions"
-CHECKPOINTS = "deckcheck.in_kernel.checkpoints"
-WARNINGS = "deckcheck.in_kernel.deck_warnings"
 RESOURCE_PROBES = {
     "cuda": "__import__('torch').cuda.is_available()",
     "mps": "__import__('torch').backends.mps.is_available()",
@@ -61,14 +62,19 @@ class DeckSession:
 
     After close() nothing of the kernel is left: not the process, not its children."""
 
-    def __init__(self, deck: Deck, options: RunOptions, resume: Checkpoint | None = None) -> None:
-        """`resume`: start from a checkpoint of an earlier kernel of this deck (serve)."""
+    def __init__(
+        self, deck: Deck, options: RunOptions, launch: Launch = FRESH, resume: Checkpoint | None = None
+    ) -> None:
+        """`launch`: how the kernel starts; `resume`: from a checkpoint of an earlier kernel of
+        this deck instead (serve)."""
         self.deck = deck
         self.options = options
         self.resumed = resume
-        resume_fifo = resume.fifo if resume is not None else ""
         self.kernel = KernelProcess(
-            deck.folder.resolve(), _kernel_env(options), options.python or sys.executable, resume_fifo
+            deck.folder.resolve(),
+            _kernel_env(options),
+            options.python or sys.executable,
+            Resumed(resume.fifo) if resume is not None else launch,
         )
         self.client = KernelClient(self.kernel, options.output_limit, options.interrupt_grace)
         self.reader = FailureReader(deck, options.memory_limit)
@@ -122,8 +128,8 @@ class DeckSession:
         limit = self.time_limit(block)
         code = block.code
         if block.session:
-            code = f"__import__({SESSIONS!r}, fromlist=['_']).run({block.code!r}, {str(self.deck.path)!r})"
-        bad_filter = await self.client.call("begin", WARNINGS, (self.warning_filters(block),))
+            code = call_code(doctest_sessions.run, block.code, str(self.deck.path))
+        bad_filter = await self.client.call(deck_warnings.begin, self.warning_filters(block))
         if bad_filter:
             return failed(block, Failure(block.first_code_line, block.slide, bad_filter))
         with self.timeline.phase("blocks"):
@@ -133,20 +139,22 @@ class DeckSession:
         failure = self._failure(block, run, limit)
         examples: tuple[str, ...] = ()
         if failure is None and block.session and run.state == "done":
-            session = await self.client.call("last_result", SESSIONS) or {}
+            session = await self.client.call(doctest_sessions.last_result) or {}
             failure = self._session_failure(block, session.get("problems"))
             examples = tuple(str(got) for got in session.get("outputs", ()))
         warned = await self._warnings(block) if run.state == "done" else ()
-        extra = {
-            "output": output,
-            "examples": examples,
-            "figures": figures,
-            "duration": time.monotonic() - started,
-            "warnings": warned,
-        }
-        if failure is not None:
-            return failed(block, failure, **extra)
-        return BlockResult(block.index, block.line, block.slide, "passed", **extra)
+        ran = BlockResult(
+            block.index,
+            block.line,
+            block.slide,
+            "passed",
+            output=output,
+            examples=examples,
+            figures=figures,
+            duration=time.monotonic() - started,
+            warnings=warned,
+        )
+        return ran if failure is None else replace(ran, status="failed", failure=failure)
 
     def warning_filters(self, block: Block) -> list[tuple[str, bool]]:
         """The deck's filters, then the command line's, then the block's: later ones win, as in
@@ -158,7 +166,7 @@ class DeckSession:
         ]
 
     async def _warnings(self, block: Block) -> tuple[DeckWarning, ...]:
-        kept = await self.client.call("collected", WARNINGS)
+        kept = await self.client.call(deck_warnings.collected)
         found = [self.reader.warning(block, raw) for raw in kept] if isinstance(kept, list) else []
         return tuple(warning for warning in found if warning is not None)
 
@@ -210,7 +218,7 @@ class DeckSession:
     async def standins_opened(self) -> dict[int, set[str]]:
         """Block index → the stand-in data sets whose files the block's code opened so far."""
         with self.timeline.phase("collect"):
-            used = await self.client.call("standins_used") if self.alive else None
+            used = await self.client.call(standins.standins_used) if self.alive else None
         opened: dict[int, set[str]] = {}
         for name, cells in (used or {}).items() if isinstance(used, dict) else ():
             for cell in cells:
@@ -223,14 +231,13 @@ class DeckSession:
         """Fork a checkpoint of the kernel as it is now (between blocks); None if refused."""
         if not self.alive:
             return None
-        code = f"__import__({CHECKPOINTS!r}, fromlist=['_']).take({str(folder)!r}, {os.getpid()})"
-        value = await self.client.evaluate(code, timeout=30)
+        value = await self.client.evaluate(call_code(checkpoints.take, str(folder), os.getpid()), timeout=30)
         answer = json.loads(value) if value else {}
         return Checkpoint(int(answer["pid"]), str(answer["fifo"])) if "pid" in answer else None
 
     async def writing_blocks(self) -> set[int]:
         """The blocks whose code changed files (outside the temporary folder)."""
-        counts = await self.client.call("writing_cells", CHECKPOINTS) if self.alive else None
+        counts = await self.client.call(writes.writing_cells) if self.alive else None
         return {self.reader.cells[c].index for c in counts or () if c in self.reader.cells}
 
     def cells(self) -> dict[int, int]:
@@ -245,7 +252,7 @@ class DeckSession:
     async def device(self) -> str:
         """What the deck's torch computes on ("CPU", "CUDA", "MPS"), "" if it has no torch."""
         with self.timeline.phase("collect"):
-            return await self.client.call("device") or "" if self.alive else ""
+            return await self.client.call(queries.device) or "" if self.alive else ""
 
     async def close(self, kill: bool = False) -> None:
         """Let the kernel leave (its exit handlers run), or `kill` it; then remove what is left."""

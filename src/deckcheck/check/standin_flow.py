@@ -57,7 +57,7 @@ def _parse(source: str) -> list[ast.stmt]:
 
 
 def _imported(statements: list[ast.stmt]) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for statement in statements:
         for node in ast.walk(statement):
             if isinstance(node, ast.Import | ast.ImportFrom):

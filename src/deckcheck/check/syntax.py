@@ -61,10 +61,10 @@ def _session_failure(deck: Deck, block: Block) -> Failure | None:
     except ValueError as error:  # a prompt without its space, inconsistent indentation
         return Failure(block.first_code_line, block.slide, one_line(f"ValueError: {error}"))
     for example in found:
-        error = _compile_error(example.source, "single")
-        if error is not None:
-            line = block.deck_line(example.lineno + (error.lineno or 1))
-            return _failure(deck, block, error, line)
+        wrong = _compile_error(example.source, "single")
+        if wrong is not None:
+            line = block.deck_line(example.lineno + (wrong.lineno or 1))
+            return _failure(deck, block, wrong, line)
     return None
 
 

@@ -15,10 +15,11 @@ from typing import TypeVar
 from deckcheck import __version__
 from deckcheck.atomic import write_atomic
 from deckcheck.check.cache import TIMINGS, Timings
-from deckcheck.check.checker import Checker, CheckOptions, default_memory_limit
+from deckcheck.check.checker import Checker, CheckOptions
 from deckcheck.check.shards import Shard, parse_shard, shard_of
 from deckcheck.deck import Deck
 from deckcheck.errors import UsageError
+from deckcheck.kernel.env import default_memory_limit
 from deckcheck.read.discover import find_decks
 from deckcheck.report.console import Console
 from deckcheck.report.lines import closing_line
@@ -342,7 +343,7 @@ def command_matrix(args: argparse.Namespace) -> int:
             for line in matrix.run_lines(deck, run, result):
                 say(line)
     results = [result for run in runs for result in run.results]
-    matrix.record_passes(cache, decks, runs)
+    matrix.record(cache, decks, runs)
     if args.markdown:
         command = "deckcheck " + " ".join(shlex.quote(arg) for arg in args.argv)
         write_atomic(args.markdown, matrix.markdown(decks, runs, command))

@@ -12,7 +12,6 @@ for the site's index; `--markdown FILE` writes the whole table (MATRIX.md).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from collections.abc import Callable, Sequence
@@ -20,15 +19,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deckcheck import env_names
-from deckcheck.atomic import write_atomic
-from deckcheck.check.cache import deck_key
 from deckcheck.check.checker import Checker, CheckOptions
 from deckcheck.check.environments import Environment, NotInstallable, environment, project_requirements
+from deckcheck.check.matrix_passes import record_passes, versions_text
 from deckcheck.deck import Deck
 from deckcheck.report.lines import closing_line, failure_summary, location, problem_line, warning_line
 from deckcheck.results import DeckResult
-
-PASSED = "matrix-passed.json"  # in the cache folder
 
 
 @dataclass(frozen=True)
@@ -96,33 +92,6 @@ def run_lines(deck: Deck, run: MatrixRun, result: DeckResult | None) -> list[str
     return lines
 
 
-def record_passes(cache: Path, decks: Sequence[Deck], runs: Sequence[MatrixRun]) -> None:
-    """For the site: per deck (as it is now), the versions of each environment it passed on."""
-    path = cache / PASSED
-    known = _read(path)
-    for index, deck in enumerate(decks):
-        entry = known.get(str(deck.path.absolute()), {})
-        if entry.get("deck") != _digest(deck):
-            entry = {"deck": _digest(deck), "runs": {}}
-        for run in runs:
-            if run.results:
-                result = run.results[index]
-                entry["runs"][run.spec] = dict(result.versions) if result.ok else None
-            elif run.not_installable:
-                entry["runs"].pop(run.spec, None)
-        known[str(deck.path.absolute())] = entry
-    write_atomic(path, json.dumps(known, indent=2, sort_keys=True))
-
-
-def passed_on(cache: Path, deck: Deck) -> list[str]:
-    """The versions this deck, unchanged since, passed a matrix run on: "torch 2.6.0, ..."."""
-    entry = _read(cache / PASSED).get(str(deck.path.absolute()), {})
-    if entry.get("deck") != _digest(deck):
-        return []
-    found = [_versions(versions) for versions in entry.get("runs", {}).values() if versions]
-    return sorted(dict.fromkeys(found), key=_version_order)
-
-
 def markdown(decks: Sequence[Deck], runs: Sequence[MatrixRun], command: str) -> str:
     """MATRIX.md: the table of decks and SPECs, the environments, and every problem line."""
     heads = " | ".join(f"`{run.spec}`" for run in runs)
@@ -150,6 +119,14 @@ def markdown(decks: Sequence[Deck], runs: Sequence[MatrixRun], command: str) -> 
     return "\n".join(lines)
 
 
+def record(cache: Path, decks: Sequence[Deck], runs: Sequence[MatrixRun]) -> None:
+    """What each deck passed on, for the site (a SPEC that could not be installed is forgotten)."""
+    found = {
+        run.spec: (run.results if run.results else None) for run in runs if run.results or run.not_installable
+    }
+    record_passes(cache, decks, found)
+
+
 def _cell(run: MatrixRun, index: int) -> str:
     if run.not_installable:
         return f"not installable ({run.not_installable})".replace("|", "\\|")
@@ -160,7 +137,7 @@ def _cell(run: MatrixRun, index: int) -> str:
 def _installed(run: MatrixRun) -> str:
     if run.not_installable or not run.results:
         return "—"
-    return _versions(run.results[0].versions)
+    return versions_text(run.results[0].versions)
 
 
 def _made(run: MatrixRun) -> str:
@@ -178,25 +155,3 @@ def _problems(deck: Deck, run: MatrixRun, index: int) -> list[str]:
         return []
     lines = run_lines(deck, run, run.results[index])
     return lines if len(lines) > 1 else []
-
-
-def _versions(versions: dict[str, str]) -> str:
-    return ", ".join(f"{name} {version}" for name, version in versions.items())
-
-
-def _version_order(text: str) -> list:
-    return [
-        int(part) if part.isdigit() else part for part in text.replace(",", " ").replace(".", " ").split()
-    ]
-
-
-def _digest(deck: Deck) -> str:
-    return deck_key(deck, {}, {})
-
-
-def _read(path: Path) -> dict:
-    try:
-        found = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}

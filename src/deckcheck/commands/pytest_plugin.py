@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +97,7 @@ class ProblemItem(pytest.Item):
         self.problems = problems
 
     def runtest(self) -> None:
-        deck: Deck = self.parent.deck  # type: ignore[attr-defined]
+        deck: Deck = self.parent.deck  # type: ignore[union-attr]
         raise BlockFailed("\n".join(report.problem_line(str(deck.path), p) for p in self.problems))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
@@ -143,8 +142,7 @@ class DeckRun:
         self.loop = asyncio.new_event_loop()
         self.session: Any = None
         self.done = 0  # blocks run (or passed over) so far, in file order
-        self.first_failure: int | None = None
-        self.stopped = ""  # why no further block can run
+        self.policy: Any = None  # the deck's run policy (check/policy.py), once a block has run
 
     def run_through(self, block: Block, syntax: Failure | None) -> BlockResult:
         """Run the blocks before this one that have not run (deselected ones), then this one."""
@@ -157,64 +155,58 @@ class DeckRun:
         return self._run(block, syntax)
 
     def _run(self, block: Block, syntax: Failure | None) -> BlockResult:
+        from deckcheck.check.policy import DeckPolicy
         from deckcheck.check.session import failed, skipped
 
         self.done = max(self.done, block.index + 1)
+        self.policy = self.policy or DeckPolicy()  # pytest's own -x stops the run
         if syntax is not None:
             result = failed(block, syntax)
         elif block.options.skip_execution:
             return skipped(block, "skip-execution")
-        elif self.session is None and not self.stopped and (failure := self._start(block)) is not None:
+        elif self.session is None and not self.policy.stopped and (failure := self._start(block)) is not None:
             result = failed(block, failure)  # the kernel or the setup: reported once, by this block
-        elif self.stopped:
-            return skipped(block, self.stopped)
+        elif self.policy.stopped:
+            return skipped(block, self.policy.stopped)
         else:
             result = self.loop.run_until_complete(self.session.run(block))
-        if result.status == "failed" and result.failure is not None:
-            if self.first_failure is None:
-                self.first_failure = result.failure.line
-            else:
-                result = replace(result, failure=replace(result.failure, after=self.first_failure))
-            if self.session is not None and not self.session.alive:
-                self.stopped = f"not run: the kernel was lost at line {result.failure.line}"
-        return result
+        return self.policy.judge(result, self.session is None or self.session.alive)
 
     def _start(self, block: Block) -> Failure | None:
         return self.loop.run_until_complete(self._start_session(block))
 
     async def _start_session(self, block: Block) -> Failure | None:
         """Start the kernel and run the deck's setup; the failure that stops the deck, if any."""
-        from deckcheck.check.checker import default_memory_limit
-        from deckcheck.check.session import DeckSession, KernelError, RunOptions
-        from deckcheck.kernel.env import kernel_env, network_allowed
+        from deckcheck.check import policy
+        from deckcheck.check.session import DeckSession
+        from deckcheck.errors import KernelError
+        from deckcheck.kernel.env import default_memory_limit
         from deckcheck.read.project import cache_root
 
-        if not self.deck.settings.execute:
-            self.stopped = "not run: execute is false in the deck's settings"
+        settings = self.deck.settings
+        if not settings.execute:
+            self.policy.stopped = policy.NOT_EXECUTED
             return None
-        env = kernel_env(1, cache_root(self.deck.folder))
-        for name in PYTEST_VARIABLES:
-            env.pop(name, None)
-        needs_network = any("network" in block.options.requires for block in self.deck.blocks)
-        options = RunOptions(
+        options = policy.run_options(
+            [self.deck],
+            cache_root(self.deck.folder),
+            1,
             memory_limit=default_memory_limit(1),
-            env=env,
-            network=network_allowed() if needs_network else False,
+            without=PYTEST_VARIABLES,
         )
         session = DeckSession(self.deck, options)
         try:
             await session.start()
         except KernelError as error:
-            self.stopped = "not run: no kernel"
+            self.policy.stopped = policy.NO_KERNEL
             return Failure(block.first_code_line, block.slide, str(error))
         self.session = session
-        problem = await session.setup()
-        if problem is None:
+        wrong = await session.setup()
+        if wrong is None:
             return None
-        settings = self.deck.settings
-        origin = f" (from {settings.setup_origin})" if settings.setup_origin else ""
-        self.stopped = f"not run: the deck's setup failed (line {settings.setup_line})"
-        return Failure(settings.setup_line, 1, f"setup failed{origin}: {problem}")
+        self.policy.stopped = policy.after_setup_failed(settings)
+        problem = policy.setup_problem(settings, wrong)
+        return Failure(problem.line, problem.slide, problem.summary)
 
     def close(self) -> None:
         try:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -153,7 +154,7 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
             try:
                 while True:
                     with state.changed:
-                        state.changed.wait_for(lambda count=seen: len(state.events) > count, timeout=15)
+                        state.changed.wait_for(partial(_grown, state.events, seen), timeout=15)
                         fresh, seen = state.events[seen:], len(state.events)
                     message = "".join(f"data: {stem}\n\n" for stem in fresh) or ": keep-alive\n\n"
                     self.wfile.write(message.encode())
@@ -162,6 +163,10 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
                 return
 
     return Handler
+
+
+def _grown(events: list[str], count: int) -> bool:
+    return len(events) > count
 
 
 class PreviewServer:

@@ -77,9 +77,10 @@ def begin(filters: list[tuple[str, bool]]) -> str:
     _saved.__enter__()
     warnings.simplefilter("always")
     for action, message, category, module, line in rules:  # each goes first: the last one wins
-        warnings.filterwarnings("always" if action == "error" else action, message, category, module, line)
+        kept = "always" if action == "error" else action  # `error` is raised by _show, at the deck line
+        warnings.filterwarnings(kept, message, category, module, line)  # type: ignore[arg-type]
     _rules[:] = [_compiled(rule) for rule in reversed(rules)]
-    warnings.showwarning = _show
+    warnings.showwarning = _show  # type: ignore[assignment]
     _kept.clear()
     return json.dumps("")
 

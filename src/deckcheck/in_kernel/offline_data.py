@@ -20,7 +20,7 @@ from typing import Any
 def serve_from_cache(standins: set[str]) -> None:
     """Patch torchvision.datasets once it is imported (or now, if it is): for a kernel that is
     not deckcheck's, given the data a check had (an IPython startup file can call this)."""
-    from deckcheck.in_kernel.boot import after_import
+    from deckcheck.in_kernel.import_hook import after_import
 
     after_import("torchvision.datasets", lambda module: patch(module, standins))
 

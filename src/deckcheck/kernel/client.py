@@ -10,13 +10,16 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from queue import Empty
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
 
+from deckcheck.errors import KernelError
+from deckcheck.in_kernel import boot, queries
 from deckcheck.jupyter_internals import (
     bounded_client_class,
     client_tasks,
@@ -24,9 +27,10 @@ from deckcheck.jupyter_internals import (
     release_zmq,
     use_client,
 )
-from deckcheck.kernel.process import KernelError, KernelProcess
+from deckcheck.kernel.calls import call_code
+from deckcheck.kernel.process import KernelProcess
 
-IN_KERNEL = "deckcheck.in_kernel.boot"
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,12 @@ class KernelClient:
         return CellRun("timeout", tuple(cell.get("outputs", [])), cell.get("execution_count"), error)
 
     async def last_error(self) -> dict | None:
-        parsed = await self.call("last_error")
+        parsed = await self.call(queries.last_error)
         return parsed if isinstance(parsed, dict) else None
 
-    async def call(self, function: str, module: str = IN_KERNEL, args: tuple = ()) -> Any:
-        """The JSON that MODULE.FUNCTION(*ARGS) returns in the kernel (ARGS: Python literals), or None."""
-        value = await self.evaluate(f"__import__({module!r}, fromlist=['_']).{function}(*{args!r})")
+    async def call(self, function: Callable[P, str], *args: P.args, **kwargs: P.kwargs) -> Any:
+        """The JSON that `function(*args)` returns in the kernel, parsed (args: literals); None if none."""
+        value = await self.evaluate(call_code(function, *args, **kwargs))
         try:
             return json.loads(value) if value else None
         except ValueError:
@@ -135,8 +139,7 @@ class KernelClient:
     def ask_to_exit(self) -> None:
         """Ask the kernel to run its exit handlers and leave; it sends no reply."""
         if self.client.kc is not None and self.alive:
-            code = f"__import__({IN_KERNEL!r}, fromlist=['_']).exit_now()"
-            self.client.kc.execute(code, silent=True, store_history=False)
+            self.client.kc.execute(call_code(boot.exit_now), silent=True, store_history=False)
 
     async def close(self) -> None:
         """Stop nbclient's pollers for this kernel, then its channels."""

@@ -36,3 +36,12 @@ def network_allowed() -> bool:
     except OSError:
         return False
     return True
+
+
+def default_memory_limit(jobs: int) -> int:
+    """Three quarters of the machine's memory, shared between the kernels that run at once."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+    return int(total * 0.75 / max(1, jobs))

@@ -26,8 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from traitlets import Unicode
-
 from deckcheck import env_names
 from deckcheck.read.imports import imported_names
 
@@ -39,17 +37,11 @@ PRELOADABLE = {  # what a block imports → what the zygote imports for it, in t
     "matplotlib": "matplotlib.pyplot",
 }
 
-_active: Zygote | None = None
-
 
 def wanted_preloads(codes: list[str]) -> list[str]:
     """The preloadable libraries that the blocks import, in dependency order."""
     imported = {name.split(".")[0] for code in codes for name in imported_names(code)}
     return [module for name, module in PRELOADABLE.items() if name in imported]
-
-
-def active() -> Zygote | None:
-    return _active
 
 
 class ZygoteError(RuntimeError):
@@ -70,7 +62,6 @@ class Zygote:
 
     def start(self, timeout: float = 120) -> bool:
         """Start the zygote and wait until it has imported everything; False if it cannot fork."""
-        global _active
         self.process = subprocess.Popen(
             [self.python, "-m", "deckcheck.kernel.fork_server", *self.preload],
             env={**self.env, **dict.fromkeys(env_names.THREADS, "1")},  # no thread pools: it must fork
@@ -83,16 +74,15 @@ class Zygote:
         answer = self._read(timeout)
         self.usable = bool(answer and answer.get("ready") and answer.get("single_threaded"))
         self.preloaded_bytes = int((answer or {}).get("preloaded_bytes") or 0)
-        if self.usable:
-            _active = self
-        else:
+        if not self.usable:
             self.close()
         return self.usable
 
     def _read(self, timeout: float) -> dict | None:
         assert self.process is not None and self.process.stdout is not None
+        stdout = self.process.stdout
         result: list[str] = []
-        reader = threading.Thread(target=lambda: result.append(self.process.stdout.readline()), daemon=True)
+        reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(timeout)
         if not result or not result[0]:
@@ -139,9 +129,6 @@ class Zygote:
 
     def close(self, now: bool = False) -> None:
         """Let the zygote leave (it does when its input closes); `now` kills it outright."""
-        global _active
-        if _active is self:
-            _active = None
         process, self.process = self.process, None
         if process is None:
             return
@@ -192,41 +179,6 @@ class ForkedProcess:
 
     def terminate(self) -> None:
         self.send_signal(15)
-
-
-def _provisioner_base() -> type:
-    from jupyter_client.provisioning import LocalProvisioner
-
-    return LocalProvisioner
-
-
-class ForkedProvisioner(_provisioner_base()):  # type: ignore[misc]
-    """jupyter_client's local provisioner, launching the kernel as a fork of the zygote, or
-    resuming it from a checkpoint (`resume_fifo`, see checkpoints.py)."""
-
-    resume_fifo = Unicode("", config=True)
-
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        zygote = active()
-        if zygote is None and not self.resume_fifo:
-            return await super().launch_kernel(cmd, **kwargs)
-        module = cmd.index("deckcheck.in_kernel")
-        env = dict(kwargs.get("env") or os.environ)
-        env["JPY_PARENT_PID"] = str(os.getpid())
-        if self.resume_fifo:
-            from deckcheck.check.checkpoint_store import resume
-
-            pid, status = await resume(self.resume_fifo, cmd[module + 1 :], env)
-            self.process = ForkedProcess(pid, status)
-        else:
-            assert zygote is not None
-            env[env_names.MEMORY_SHARED] = str(zygote.preloaded_bytes)
-            pid = zygote.fork(cmd[module + 1 :], str(kwargs.get("cwd") or os.getcwd()), env)
-            self.process = ForkedProcess(pid, zygote.exit_status)
-        self.pid = pid
-        self.pgid = pid
-        self.cwd = kwargs.get("cwd", Path.cwd())
-        return self.connection_info
 
 
 # The zygote process itself

@@ -16,52 +16,41 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
-from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from traitlets import Unicode
 
 from deckcheck import env_names
+from deckcheck.errors import KernelError
 from deckcheck.jupyter_internals import release_zmq
+from deckcheck.kernel.launch import FRESH, IN_KERNEL, DeckKernelManager, Launch
 
 
 class DeckcheckSpecs(KernelSpecManager):
-    """One kernel spec: a Python (this one, or a matrix environment's) running `deckcheck.in_kernel.boot`,
-    forked from the fork server when one runs, or resumed from a checkpoint's FIFO when
-    `resume_fifo` is set."""
+    """One kernel spec: a Python (this one, or a matrix environment's) running deckcheck.in_kernel,
+    launched by ForkedProvisioner as the kernel manager's Launch says."""
 
-    resume_fifo = Unicode("")
     python = sys.executable
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        from deckcheck.kernel import fork_server
-
-        metadata = {}
-        if fork_server.active() is not None or self.resume_fifo:
-            config = {"resume_fifo": self.resume_fifo} if self.resume_fifo else {}
-            metadata["kernel_provisioner"] = {"provisioner_name": "deckcheck-forked", "config": config}
         return KernelSpec(
-            argv=[self.python, "-m", "deckcheck.in_kernel", "-f", "{connection_file}"],
+            argv=[self.python, "-m", IN_KERNEL, "-f", "{connection_file}"],
             language="python",
             display_name="deckcheck",
-            metadata=metadata,
+            metadata={"kernel_provisioner": {"provisioner_name": "deckcheck-forked", "config": {}}},
         )
-
-
-class KernelError(RuntimeError):
-    """The kernel could not be started; the message says why."""
 
 
 class KernelProcess:
     """A kernel started for one deck, in the deck's folder, with bounded side channels."""
 
     def __init__(
-        self, cwd: Path, env: dict[str, str], python: str = sys.executable, resume_fifo: str = ""
+        self, cwd: Path, env: dict[str, str], python: str = sys.executable, launch: Launch = FRESH
     ) -> None:
         self.cwd = cwd
         self.env = env
-        specs = DeckcheckSpecs(resume_fifo=resume_fifo)
+        self.launch = launch
+        specs = DeckcheckSpecs()
         specs.python = python
-        self.manager = AsyncKernelManager(kernel_name="deckcheck", kernel_spec_manager=specs)
+        self.manager = DeckKernelManager(launch, kernel_name="deckcheck", kernel_spec_manager=specs)
         self.exit_wait = 5.0  # seconds the kernel gets to run its exit handlers
         self.stderr_tail: deque[str] = deque(maxlen=40)
         fd, crash_log = tempfile.mkstemp(prefix="deckcheck-kernel-", suffix=".log")

@@ -11,12 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from deckcheck.commands.matrix import passed_on
+from deckcheck.check.matrix_passes import passed_on
 from deckcheck.deck import Deck
 from deckcheck.publish.accessibility import AXE, Finding, Violation, alt_text_findings, audit
 from deckcheck.publish.fit import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
-from deckcheck.publish.formats import DEFAULT_FORMATS, FORMATS, ProduceJob
+from deckcheck.publish.formats import DEFAULT_FORMATS, FORMATS
 from deckcheck.publish.generated_copy import ASSETS, GeneratedDeck, RenderError, asset_name, generated_copy
+from deckcheck.publish.jobs import ProduceJob
 from deckcheck.publish.manifest import SiteEntry
 from deckcheck.publish.marp import MarpError, browser_path, render_folder, renderer_command
 from deckcheck.publish.search import SearchError, build_search
@@ -79,28 +80,53 @@ def _first_content_line(deck: Deck, slide: int) -> int:
     return bounds.start_line
 
 
+@dataclass(frozen=True)
+class DeckInBuild:
+    """A deck on its way through a build: its check result and its generated copy."""
+
+    deck: Deck
+    result: DeckResult
+    generated: GeneratedDeck
+
+
 class Builder:
+    """Publishes decks into one site, build after build (serve keeps one)."""
+
     def __init__(self, options: BuildOptions, say: Callable[[str], None]) -> None:
         self.options = options
         self.say = say
         self.site = Site(options.site)
-        self.root: Path | None = None
-        self.checked_at = ""
-        self.thumbnails: dict[str, str] = {}  # deck → its title slide's file in the site
 
     def build(
         self, decks: Sequence[Deck], results: Sequence[DeckResult], stems: dict[str, str] | None = None
     ) -> BuildOutcome:
         """Publish the decks that passed; `stems` names their files (by default from their paths)."""
+        return _Build(self.options, self.say, self.site).run(decks, results, stems)
+
+
+class _Build:
+    """One build: what it learns on the way (the project's root, when it was checked, thumbnails)."""
+
+    def __init__(self, options: BuildOptions, say: Callable[[str], None], site: Site) -> None:
+        self.options = options
+        self.say = say
+        self.site = site
+        self.root: Path | None = None
+        self.checked_at = ""
+        self.thumbnails: dict[str, str] = {}  # deck → its title slide's file in the site
+
+    def run(
+        self, decks: Sequence[Deck], results: Sequence[DeckResult], stems: dict[str, str] | None
+    ) -> BuildOutcome:
         outcome = BuildOutcome()
         stems = stems or deck_stems([deck.path for deck in decks])
-        ready: list[tuple[Deck, DeckResult, GeneratedDeck]] = []
+        ready: list[DeckInBuild] = []
         for deck, result in zip(decks, results, strict=True):
             if not result.ok and not (self.options.preview and deck.runnable):
                 outcome.withheld.append((str(deck.path), _why_not(result)))
                 continue
             try:
-                ready.append((deck, result, generated_copy(deck, result, stems[str(deck.path)])))
+                ready.append(DeckInBuild(deck, result, generated_copy(deck, result, stems[str(deck.path)])))
             except (RenderError, OSError) as error:
                 outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
         self.root = None
@@ -116,22 +142,24 @@ class Builder:
         with self.site.staging() as staged, self._chromium(ready) as chromium:
             published = self._render(staged, ready, outcome, chromium)
             previous = self.site.entries()
-            updates = [self._entry(d, r, g, previous.get(str(d.path))) for d, r, g in published]
+            updates = [self._entry(item, previous.get(str(item.deck.path))) for item in published]
             updates += [
                 SiteEntry(deck=d, stem=stems[d], title=Path(d).stem, withheld=why)
                 for d, why in outcome.withheld
             ]
-            files = [name for _, _, generated in published for name in self._files(staged, generated)]
-            files += [self.thumbnails[str(d.path)] for d, _, _ in published if str(d.path) in self.thumbnails]
+            files = [name for item in published for name in self._files(staged, item.generated)]
+            files += [
+                self.thumbnails[p] for item in published if (p := str(item.deck.path)) in self.thumbnails
+            ]
             with self.site.lock():
                 self.site.publish(staged, files, updates, self._search, self._repository(decks))
                 if chromium is not None and published and self._audits():
                     self._audit_index(chromium)
-        outcome.published = [str(deck.path) for deck, _, _ in published]
+        outcome.published = [str(item.deck.path) for item in published]
         return outcome
 
     def _marp_formats(self) -> list[str]:
-        return [FORMATS[name].marp for name in self.options.formats if FORMATS[name].marp]
+        return [marp for name in self.options.formats if (marp := FORMATS[name].marp)]
 
     def _renders(self) -> list[str]:
         """What marp/render.mjs makes: the marp-cli formats, then what the producers and the page
@@ -179,14 +207,15 @@ class Builder:
     def _render(
         self,
         staged: Path,
-        ready: list[tuple[Deck, DeckResult, GeneratedDeck]],
+        ready: list[DeckInBuild],
         outcome: BuildOutcome,
         chromium: Any,
-    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+    ) -> list[DeckInBuild]:
         if not ready:
             return []
         (staged / "assets").mkdir()
-        for _, _, generated in ready:
+        for item in ready:
+            generated = item.generated
             (staged / f"{generated.stem}.md").write_text(generated.markdown, "utf-8")
             for asset in generated.assets:
                 (staged / asset.name).parent.mkdir(parents=True, exist_ok=True)
@@ -195,13 +224,14 @@ class Builder:
             try:
                 self._render_marp(self.root, staged, ready)
             except MarpError as error:
-                outcome.withheld += [(str(deck.path), str(error)) for deck, _, _ in ready]
+                outcome.withheld += [(str(item.deck.path), str(error)) for item in ready]
                 outcome.failed = True
                 return []
         rendered = []
-        for deck, result, generated in ready:
+        for item in ready:
+            deck, generated = item.deck, item.generated
             try:
-                self._produce(staged, deck, result, generated, chromium)
+                self._produce(staged, item, chromium)
             except Exception as error:  # a producer's failure withholds its deck, with the reason
                 outcome.withheld.append((str(deck.path), f"cannot produce its files: {error}"))
                 continue
@@ -213,32 +243,28 @@ class Builder:
             if missing:
                 outcome.withheld.append((str(deck.path), f"no {', '.join(missing)} was written"))
             else:
-                rendered.append((deck, result, generated))
+                rendered.append(item)
         return self._check_pages(staged, self._check_line_limit(rendered, outcome), outcome, chromium)
 
-    def _render_marp(
-        self, root: Path, staged: Path, ready: list[tuple[Deck, DeckResult, GeneratedDeck]]
-    ) -> None:
+    def _render_marp(self, root: Path, staged: Path, ready: list[DeckInBuild]) -> None:
         renders = self._renders()
-        if any("katex" in generated.markdown for _, _, generated in ready):
+        if any("katex" in item.generated.markdown for item in ready):
             renders.insert(0, "katex")  # render.mjs copies KaTeX's fonts from marp-cli's own
         if "measure" in renders:
             (staged / ".measure").mkdir()
             (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
         render_folder(root, staged, renders)
 
-    def _produce(
-        self, staged: Path, deck: Deck, result: DeckResult, generated: GeneratedDeck, chromium: Any
-    ) -> None:
+    def _produce(self, staged: Path, item: DeckInBuild, chromium: Any) -> None:
         """The formats that Python makes, for one deck."""
         for name in self.options.formats:
             row = FORMATS[name]
             if row.produce is not None:
-                target = staged / row.file_name(generated.stem)
+                target = staged / row.file_name(item.generated.stem)
                 job = ProduceJob(
-                    deck,
-                    result,
-                    generated,
+                    item.deck,
+                    item.result,
+                    item.generated,
                     staged,
                     target,
                     browser=chromium if row.browser else None,
@@ -247,13 +273,12 @@ class Builder:
                 )
                 row.produce(job)
 
-    def _check_line_limit(
-        self, rendered: list[tuple[Deck, DeckResult, GeneratedDeck]], outcome: BuildOutcome
-    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+    def _check_line_limit(self, rendered: list[DeckInBuild], outcome: BuildOutcome) -> list[DeckInBuild]:
         """Shown blocks longer than a slide read from the back row can hold."""
         kept = []
         kind = "error" if self.options.strict else "warning"
-        for deck, result, generated in rendered:
+        for item in rendered:
+            deck = item.deck
             long = long_blocks(deck)
             for block, lines in long:
                 where = location(str(deck.path), block.line, block.slide)
@@ -263,16 +288,16 @@ class Builder:
                     (str(deck.path), f"{len(long)} block(s) longer than {MAX_SHOWN_LINES} lines")
                 )
             else:
-                kept.append((deck, result, generated))
+                kept.append(item)
         return kept
 
     def _check_pages(
         self,
         staged: Path,
-        rendered: list[tuple[Deck, DeckResult, GeneratedDeck]],
+        rendered: list[DeckInBuild],
         outcome: BuildOutcome,
         chromium: Any,
-    ) -> list[tuple[Deck, DeckResult, GeneratedDeck]]:
+    ) -> list[DeckInBuild]:
         """Lay every slide out and audit it: warnings, or with --strict errors that withhold the deck."""
         if not self.options.check_fit or "html" not in self.options.formats or not rendered:
             return rendered
@@ -284,14 +309,15 @@ class Builder:
         if self._audits() and not (self.root is not None and (self.root / AXE).is_file()):
             self.say("deckcheck: accessibility audit skipped: axe-core is not installed (run make)")
         kept = []
-        for deck, result, generated in rendered:
-            problems = self._page_problems(chromium, staged, deck, result, generated.stem)
+        for item in rendered:
+            deck = item.deck
+            problems = self._page_problems(chromium, staged, deck, item.result, item.generated.stem)
             for problem in problems:
                 self._report(deck, problem)
             if problems and self.options.strict:
                 outcome.withheld.append((str(deck.path), f"{len(problems)} problem(s) on its slides"))
             else:
-                kept.append((deck, result, generated))
+                kept.append(item)
         return kept
 
     def _page_problems(
@@ -303,7 +329,7 @@ class Builder:
         from deckcheck.publish.fit import loaded, slide_fits
 
         axe = self.root / AXE if self.root is not None and self._audits() else None
-        audits = axe is not None and axe.is_file()
+        audits = axe if axe is not None and axe.is_file() else None
         problems: list[Finding] = []
         violations: list[Violation] = []
         with loaded(chromium, staged / ".measure" / f"{stem}.html") as page:
@@ -312,13 +338,13 @@ class Builder:
                     Finding(_first_content_line(deck, fit.slide), fit.slide, fit.summary, fit.detail)
                 )
             if audits:
-                violations += audit(page, axe, slides=True)
+                violations += audit(page, audits, slides=True)
             if self._audits():
                 problems += alt_text_findings(deck, result)
                 self._keep_thumbnail(deck, title_slide_png(page), staged, stem)
         if audits:
             with loaded(chromium, staged / f"{stem}.html") as page:
-                violations += audit(page, axe, slides=False)
+                violations += audit(page, audits, slides=False)
         return problems + [self._locate(deck, violation) for violation in violations]
 
     @staticmethod
@@ -366,9 +392,8 @@ class Builder:
             ]
         return names
 
-    def _entry(
-        self, deck: Deck, result: DeckResult, generated: GeneratedDeck, previous: SiteEntry | None
-    ) -> SiteEntry:
+    def _entry(self, item: DeckInBuild, previous: SiteEntry | None) -> SiteEntry:
+        deck, result, generated = item.deck, item.result, item.generated
         files = dict(previous.files) if previous else {}
         files.update({name: FORMATS[name].file_name(generated.stem) for name in self.options.formats})
         return SiteEntry(

@@ -11,7 +11,7 @@ import json
 from html import escape
 from importlib import resources
 
-from deckcheck.publish.formats import ProduceJob
+from deckcheck.publish.jobs import ProduceJob
 
 LAYOUTS = (1, 2, 3)  # slides per page
 RULED_LINES = 40  # beside (or under) a slide without notes: more than fit, the space clips them

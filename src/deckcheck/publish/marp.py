@@ -17,13 +17,13 @@ from pathlib import Path
 
 from deckcheck.text import shorten
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # packaged with deckcheck
 CONFIG = "marp.config.mjs"
 THEMES = "themes"
 PLUGINS = "marp"  # the folder beside a config that holds its plugins
 RENDERER = ASSETS / PLUGINS / "render.mjs"
 PACKAGE = "@marp-team/marp-cli"
-PINNED_LOCK = Path(__file__).resolve().parents[1] / "course" / "package-lock.json"  # the lock `deckcheck init` writes
+PINNED_LOCK = ASSETS.parent / "course" / "package-lock.json"  # the lock `deckcheck init` writes
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 NO_NODE = "Node.js is not installed: install Node.js 20 or newer to build (deckcheck check needs no Node)"
 

@@ -16,8 +16,8 @@ from nbformat import v4
 
 from deckcheck.deck import Block, Deck
 from deckcheck.in_kernel.doctest_sessions import examples
-from deckcheck.publish.formats import ProduceJob
 from deckcheck.publish.generated_copy import GeneratedDeck
+from deckcheck.publish.jobs import ProduceJob
 from deckcheck.read.alt_text import marp_alt
 from deckcheck.results import BlockResult, DeckResult
 

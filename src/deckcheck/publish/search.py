@@ -19,7 +19,9 @@ from pathlib import Path
 
 from deckcheck.text import shorten
 
-SCRIPT = Path(__file__).resolve().parents[1] / "assets" / "marp" / "search.mjs"  # packaged; a link to marp/ here
+SCRIPT = (
+    Path(__file__).resolve().parents[1] / "assets" / "marp" / "search.mjs"
+)  # packaged; a link to marp/ here
 FOLDER = "pagefind"
 SKIPPED = {"style", "script", "template"}
 

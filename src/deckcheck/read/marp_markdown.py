@@ -9,6 +9,7 @@ markdown-it-front-matter 0.2.4, Marpit's comment and style rules, marp-core's `$
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import yaml
 from markdown_it import MarkdownIt
@@ -244,7 +245,7 @@ def _parse_int(value: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def heading_divider(value: object) -> list[int] | bool | None:
+def heading_divider(value: object) -> list[int] | Literal[False] | None:
     """Marpit's headingDivider directive: levels to split at, False to stop, None to ignore."""
     if isinstance(value, list):
         levels = {_parse_int(item) for item in value if not isinstance(item, list | dict)}
@@ -270,7 +271,7 @@ def directive_comments(tokens: list[Token]) -> list[Token]:
 
 def heading_levels(front_matter: str | None, tokens: list[Token]) -> list[int]:
     """The headingDivider in force: the last valid one, front matter first, then comments."""
-    target: list[int] | bool = False
+    target: list[int] | Literal[False] = False
     sources = [front_matter] if front_matter is not None else []
     sources += [comment.content for comment in directive_comments(tokens)]
     for text in sources:

@@ -207,11 +207,11 @@ def merged(deck_values: dict[str, object], setup_line: int, project: ProjectSett
     """The deck's own settings over the project's defaults."""
     settings = DeckSettings()
     for key, value in project.defaults.items():
-        settings = replace(settings, **{key: value})
+        settings = replace(settings, **{key: value})  # type: ignore[arg-type]  # checked: check_values
     if "setup" in project.defaults and project.path is not None:
         settings = replace(settings, setup_origin=f"{project.path.name}:{project.lines.get('setup', 1)}")
     for key, value in deck_values.items():
-        settings = replace(settings, **{key: value})
+        settings = replace(settings, **{key: value})  # type: ignore[arg-type]  # checked: check_values
     if "setup" in deck_values:
         settings = replace(settings, setup_origin="", setup_line=setup_line)
     return settings

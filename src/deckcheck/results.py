@@ -76,6 +76,7 @@ class DeckResult:
     device: str = ""  # what torch computed on: "CPU", "CUDA", "MPS" ("" without torch)
     timeline: tuple[tuple[str, float], ...] = ()  # seconds per phase of the run (timeline.PHASES)
     resumed_from: int = 0  # the 1-based block a resumed run started at (serve); 0 for a full run
+    no_resume: str = ""  # serve: why a later edit cannot resume from every block (a checkpoint refused)
     cached: bool = False
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
@@ -102,6 +103,7 @@ class DeckResult:
             duration=float(data.get("duration", 0.0)),
             device=str(data.get("device", "")),
             resumed_from=int(data.get("resumed_from", 0)),
+            no_resume=str(data.get("no_resume", "")),
             timeline=tuple((str(name), float(seconds)) for name, seconds in data.get("timeline", ())),
             versions=dict(data.get("versions", {})),
         )

@@ -75,6 +75,7 @@ class DeckRunner:
             device=outcome.device,
             timeline=outcome.timeline,
             resumed_from=outcome.resumed_from,
+            no_resume=outcome.no_resume,
         )
 
     def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
@@ -114,7 +115,7 @@ class DeckRunner:
             raise
         self._close_later(session)
         resumed = plan.start + 1 if plan is not None else 0
-        return results, _Outcome(opened, device, session.timeline.items(), resumed), ()
+        return results, _Outcome(opened, device, session.timeline.items(), resumed, session.refused), ()
 
     def prestart(self, deck: Deck) -> None:
         """Start the kernel of the deck that runs next, so that it is ready when its turn comes
@@ -207,7 +208,7 @@ class DeckRunner:
     async def _keep(self, session: DeckSession, index: int, taken: dict[int, Checkpoint]) -> None:
         """A checkpoint of the kernel after block `index`, if it can be taken."""
         assert self.checkpoints is not None
-        checkpoint = await session.checkpoint(self.checkpoints.folder)
+        checkpoint = await session.checkpoint(self.checkpoints.folder, session.deck.blocks[index])
         if checkpoint is not None:
             taken[index] = checkpoint
 
@@ -237,6 +238,7 @@ class _Outcome:
     device: str = ""
     timeline: tuple[tuple[str, float], ...] = ()
     resumed_from: int = 0
+    no_resume: str = ""
 
 
 def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[BlockResult]:

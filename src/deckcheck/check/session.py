@@ -80,6 +80,7 @@ class DeckSession:
         self.reader = FailureReader(deck, options.memory_limit)
         self.resources: dict[str, bool] = {}
         self.timeline = Timeline()
+        self.refused = ""  # why a checkpoint was first refused (serve resumes no later than that)
 
     @property
     def alive(self) -> bool:
@@ -227,13 +228,20 @@ class DeckSession:
                     opened.setdefault(block.index, set()).add(str(name))
         return opened
 
-    async def checkpoint(self, folder: Path) -> Checkpoint | None:
-        """Fork a checkpoint of the kernel as it is now (between blocks); None if refused."""
+    async def checkpoint(self, folder: Path, after: Block) -> Checkpoint | None:
+        """Fork a checkpoint of the kernel as it is now (after the block `after`); None if
+        refused (the first refusal's reason is kept in `refused`)."""
         if not self.alive:
             return None
         value = await self.client.evaluate(call_code(checkpoints.take, str(folder), os.getpid()), timeout=30)
         answer = json.loads(value) if value else {}
-        return Checkpoint(int(answer["pid"]), str(answer["fifo"])) if "pid" in answer else None
+        if "pid" in answer:
+            return Checkpoint(int(answer["pid"]), str(answer["fifo"]))
+        if answer.get("refused") and not self.refused:
+            self.refused = (
+                f"no checkpoint after block {after.index + 1} (line {after.line}): {answer['refused']}"
+            )
+        return None
 
     async def writing_blocks(self) -> set[int]:
         """The blocks whose code changed files (outside the temporary folder)."""

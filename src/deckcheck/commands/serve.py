@@ -73,6 +73,7 @@ class PreviewState:
                 "duration": round(result.duration, 3),
                 "run": run,
                 "resumed_from_block": result.resumed_from or None,
+                "no_resume": result.no_resume or None,
             }
 
     def status(self) -> str:

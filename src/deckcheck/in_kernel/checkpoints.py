@@ -20,6 +20,7 @@ import json
 import os
 import random
 import select
+import signal
 import sys
 import time
 from typing import Any
@@ -27,12 +28,19 @@ from typing import Any
 from deckcheck import jupyter_internals
 from deckcheck.in_kernel import writes
 
+# A fork of a process that initialised CUDA (or asked its driver for the devices) cannot use it.
+# Without a GPU nothing is lost, and the checkpoint is kept.
+CUDA_LOST = "CUDA is initialised in this kernel, and a copy of it could not use CUDA: a full run instead"
+
 
 def take(folder: str, watch_pid: int) -> str:
     """Fork a checkpoint of this kernel; JSON {"pid", "fifo"} or {"refused": why}."""
     own = writes.deck_threads()
     if own:
         return json.dumps({"refused": f"the deck's threads are running ({', '.join(own[:3])})"})
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        return json.dumps({"refused": CUDA_LOST})
     fifo = os.path.join(folder, f"checkpoint-{os.getpid()}-{time.monotonic_ns()}.fifo")
     os.mkfifo(fifo, 0o600)
     state = random.getstate()  # Python's random reseeds itself in a fork; the deck's must not
@@ -45,13 +53,26 @@ def take(folder: str, watch_pid: int) -> str:
             os.close(writing)
             os.setsid()  # its own process group: ended with one killpg
             _wait(fifo, state, watch_pid)
-        os.write(writing, str(pid).encode())
+        os.write(writing, f"{pid} {int(_in_bad_fork())}".encode())
         os._exit(0)
     os.close(writing)
     with os.fdopen(reading, "rb") as pipe:
-        pid = int(pipe.read() or 0)
+        pid, bad_fork = (int(part) for part in (pipe.read().split() or [b"0", b"0"]))
     os.waitpid(middle, 0)
+    if bad_fork and torch is not None and torch.cuda.device_count() > 0:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.unlink(fifo)
+        return json.dumps({"refused": CUDA_LOST})
     return json.dumps({"pid": pid, "fifo": fifo})
+
+
+def _in_bad_fork() -> bool:
+    """In a fork: whether PyTorch says CUDA cannot be initialised here (the parent asked the driver)."""
+    torch = sys.modules.get("torch")
+    in_bad_fork = getattr(getattr(torch, "cuda", None), "_is_in_bad_fork", None)
+    return bool(in_bad_fork and in_bad_fork())
 
 
 def _wait(fifo: str, state: object, watch_pid: int) -> None:

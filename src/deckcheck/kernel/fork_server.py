@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +71,9 @@ class Zygote:
             start_new_session=True,
             text=True,
         )
-        answer = self._read(timeout)
-        self.usable = bool(answer and answer.get("ready") and answer.get("single_threaded"))
-        self.preloaded_bytes = int((answer or {}).get("preloaded_bytes") or 0)
+        ready = self._read(timeout) or {}
+        self.usable = bool(ready.get("ready") and ready.get("single_threaded") and ready.get("cuda_safe"))
+        self.preloaded_bytes = int(ready.get("preloaded_bytes") or 0)
         if not self.usable:
             self.close()
         return self.usable
@@ -262,7 +262,9 @@ def _warm_up(loaded: list[str]) -> list[str]:
 
     Measured (scripts/bench.py, the 30-deck course): in a kernel, the first optimizer step
     imports torch._dynamo, about 900 modules and 1.4 s; a first forward and backward pass
-    initialise autograd and the CPU kernels. (Each kernel reseeds after the fork: _reseed.)"""
+    initialise autograd and the CPU kernels. (Each kernel reseeds after the fork: _reseed.)
+    With CUDA hidden: the step asks whether CUDA is there, which initialises the driver here
+    and leaves every fork unable to use CUDA (PyTorch's "bad fork")."""
     warmed = []
     if "torch" in loaded:
         import torch
@@ -272,13 +274,42 @@ def _warm_up(loaded: list[str]) -> list[str]:
 
             warmed.append("torch._dynamo")
         if _single_threaded():
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), _cuda_hidden(torch):
                 model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
                 optimizer = torch.optim.Adam(model.parameters())
                 torch.nn.functional.mse_loss(model(torch.ones(2, 4)), torch.zeros(2, 1)).backward()
                 optimizer.step()
                 warmed.append("a training step")
     return warmed
+
+
+@contextlib.contextmanager
+def _cuda_hidden(torch: Any) -> Iterator[None]:
+    """torch.cuda.is_available() says False without asking the driver, for the time being."""
+    available = torch.cuda.is_available
+    torch.cuda.is_available = lambda: False
+    try:
+        yield
+    finally:
+        torch.cuda.is_available = available
+
+
+def _forks_can_use_cuda() -> bool:
+    """Whether a fork of this process may initialise CUDA: asked of a fork (only it can tell)."""
+    torch = sys.modules.get("torch")
+    in_bad_fork = getattr(getattr(torch, "cuda", None), "_is_in_bad_fork", None)
+    if in_bad_fork is None:
+        return True
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(writing, b"0" if in_bad_fork() else b"1")
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as pipe:
+        answer = pipe.read(1)
+    os.waitpid(pid, 0)
+    return answer == b"1"
 
 
 def _serve(stdin: Any, stdout: Any) -> None:
@@ -333,6 +364,7 @@ def main() -> None:
         if not _single_threaded():  # e.g. a BLAS that starts its thread pool on import: give up early
             break
     warmed = _warm_up(loaded) if _single_threaded() else []
+    cuda_safe = _single_threaded() and _forks_can_use_cuda()
     # Keep the collector from touching (and so copying) the shared objects in every kernel. No
     # gc.collect() first: measured, it found nothing to free after the imports and took 0.2 s.
     gc.freeze()
@@ -341,6 +373,7 @@ def main() -> None:
         "preloaded": loaded,
         "warmed": warmed,
         "single_threaded": _single_threaded(),
+        "cuda_safe": cuda_safe,  # else its kernels could not use CUDA: they start the usual way
         "preloaded_bytes": max(0, _data_size() - before),
     }
     print(json.dumps(ready), flush=True)

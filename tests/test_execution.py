@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -52,16 +53,28 @@ def test_a_hanging_block_times_out_at_the_line_it_was_running(cache: Path) -> No
         "hang.md:10: slide 1: timeout after 2 s",
         "hang.md:11: slide 1: timeout after 2 s",
     )
-    assert run.last_line == "1 passed, 1 failed, 1 skipped"
+    assert run.last_line == "2 passed, 1 failed, 0 skipped"  # interrupted, the kernel goes on
     assert elapsed < 2 + 15, "the time limit was not enforced"
 
 
-def test_a_block_that_ignores_interrupts_is_killed_at_its_limit(cache: Path) -> None:
+def test_after_a_timeout_the_next_blocks_run_in_the_same_namespace(cache: Path) -> None:
+    run = check(cache, "slow-block.md")
+    assert run.lines[0] == "slow-block.md:9: slide 1: timeout after 2 s", run.stdout
+    assert run.last_line == "2 passed, 1 failed, 0 skipped", run.stdout
+
+
+def test_a_block_that_ignores_interrupts_is_killed_at_its_limit(cache: Path, tmp_path: Path) -> None:
     started = time.monotonic()
-    run = check(cache, "hang_in_c.md")
+    run = check(cache, "--junit-xml", str(tmp_path / "junit.xml"), "hang_in_c.md")
     assert run.returncode == 1
     assert run.lines[0].startswith("hang_in_c.md:4: slide 1: timeout after 2 s")
     assert time.monotonic() - started < 2 + 3 + 15
+    assert run.last_line == "0 passed, 1 failed, 1 skipped"
+    skipped = ET.parse(tmp_path / "junit.xml").find(".//skipped")
+    assert skipped is not None
+    assert (
+        skipped.get("message") == "not run: the kernel did not stop at its time limit (line 4) and was ended"
+    )
 
 
 def test_a_timed_out_block_leaves_no_child_process(cache: Path) -> None:

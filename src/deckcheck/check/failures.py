@@ -21,6 +21,7 @@ CRASH_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
 CELL_FILE = re.compile(r"^deckcheck-cell (\d+) (.+)$")
 RUNNING = re.compile(r"^deckcheck-running (\d+) (.+)$")
 ON_LINE = re.compile(r"\bon line (\d+)")
+TIMEOUT = "timeout after"  # a block's time limit ran out: "timeout after 5 s"
 MEMORY_MESSAGES = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
 # where `error` raises a warning: the standard library, and the kernel side that collects them
 WARNING_MACHINERY = ("/warnings.py", "/" + deck_warnings.__name__.replace(".", "/") + ".py")
@@ -64,7 +65,7 @@ class FailureReader:
         """Past its limit: at the statement the interrupt found it in, when it could be read."""
         frames = self.frames(details) if details else ()
         line = deepest_deck_line(frames) or block.first_code_line
-        return self._failure(line, f"timeout after {limit:g} s", frames)
+        return self._failure(line, f"{TIMEOUT} {limit:g} s", frames)
 
     def crash(self, block: Block, reason: str, crash_log: str) -> Failure:
         summary = f"kernel died ({reason})" if reason else "kernel died"

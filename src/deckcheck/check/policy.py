@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from deckcheck.check.failures import TIMEOUT
 from deckcheck.check.session import RunOptions
 from deckcheck.deck import Deck, DeckSettings, Problem
 from deckcheck.kernel.env import kernel_env, network_allowed
@@ -84,6 +85,10 @@ class DeckPolicy:
             result = replace(result, failure=replace(failure, after=self.first))
         if self.exitfirst:
             self.stopped = f"not run: the block at line {result.line} failed (--exitfirst)"
+        elif not kernel_alive and failure.summary.startswith(TIMEOUT):
+            self.stopped = (
+                f"not run: the kernel did not stop at its time limit (line {failure.line}) and was ended"
+            )
         elif not kernel_alive:
             self.stopped = f"not run: the kernel was lost at line {failure.line}"
         return result

@@ -92,14 +92,17 @@ class KernelClient:
         return CellRun("done", tuple(cell.get("outputs", [])), cell.get("execution_count"), error)
 
     async def _time_out(self, cell: Any, task: asyncio.Future) -> CellRun:
+        """Interrupt the cell, as Jupyter's stop button does: the kernel and its namespace live
+        on. Only a kernel that does not answer the interrupt within the grace time is killed."""
         await self.kernel.manager.interrupt_kernel()
         done, _ = await asyncio.wait({task}, timeout=self.interrupt_grace)
-        interrupted = done and not task.cancelled() and task.exception() is None
-        error = await self.last_error() if interrupted else None
+        outputs, count = tuple(cell.get("outputs", [])), cell.get("execution_count")
+        if done and not task.cancelled() and task.exception() is None:
+            return CellRun("timeout", outputs, count, await self.last_error())
         self.alive = False
         self.kernel.kill()
         await _settle(task, poll_for_reply_task(self.client))
-        return CellRun("timeout", tuple(cell.get("outputs", [])), cell.get("execution_count"), error)
+        return CellRun("timeout", outputs, count)
 
     async def last_error(self) -> dict | None:
         parsed = await self.call(queries.last_error)

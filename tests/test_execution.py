@@ -171,3 +171,18 @@ def test_a_kernel_that_is_slow_to_answer_still_connects(cache: Path, tmp_path: P
     run = deckcheck("check", "slow-start.md", cwd=tmp_path, cache=cache, IPYTHONDIR=str(tmp_path / "ipython"))
     assert run.returncode == 0, run.stdout
     assert run.last_line == "1 passed, 0 failed, 0 skipped"
+
+
+def test_a_message_of_several_lines_is_shown_whole_under_its_first(cache: Path) -> None:
+    run = check(cache, "long-message.md")
+    first = run.lines.index(
+        "long-message.md:5: slide 1: RuntimeError: Error downloading train-images-idx3-ubyte.gz:"
+    )
+    assert run.lines[first + 1 : first + 3] == [
+        f"    Tried https://mirror-{n}.example/train-images-idx3-ubyte.gz: <urlopen error [Errno -2] Name or"
+        " service not known>"
+        for n in range(2)
+    ], run.stdout
+    second = run.lines.index("long-message.md:9: slide 1: ValueError: line 1 (after the failure at line 5)")
+    shown = run.lines[second + 1 : second + 41]
+    assert shown == [f"    line {n}" for n in range(2, 41)] + ["    (20 more lines)"], run.stdout

@@ -37,6 +37,7 @@ class Failure:
     frames: tuple[Frame, ...] = ()
     details: str = ""  # more to show under the excerpt: a doctest's expected and actual output
     after: int | None = None  # the line of the deck's first failure, when this one came later
+    more: str = ""  # the message's lines after the first (a bounded number), shown under the summary
 
 
 @dataclass(frozen=True)

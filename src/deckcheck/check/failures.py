@@ -21,6 +21,7 @@ CRASH_FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
 CELL_FILE = re.compile(r"^deckcheck-cell (\d+) (.+)$")
 RUNNING = re.compile(r"^deckcheck-running (\d+) (.+)$")
 ON_LINE = re.compile(r"\bon line (\d+)")
+MESSAGE_LINES = 40  # of an error's message, shown: a whole traceback printed into one is cut here
 TIMEOUT = "timeout after"  # a block's time limit ran out: "timeout after 5 s"
 MEMORY_MESSAGES = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
 # where `error` raises a warning: the standard library, and the kernel side that collects them
@@ -38,7 +39,8 @@ class FailureReader:
             self.cells[int(count)] = block
 
     def _failure(self, line: int, summary: str, frames: tuple[Frame, ...] = ()) -> Failure:
-        return Failure(line, self.deck.slide_at(line), one_line(summary), frames)
+        slide = self.deck.slide_at(line)
+        return Failure(line, slide, one_line(summary), frames, more=lines_after_the_first(summary))
 
     def error(self, block: Block, reported: dict, details: dict | None) -> Failure:
         """An exception: `reported` is the notebook's error output, `details` what the kernel's
@@ -156,6 +158,15 @@ def one_line(text: str, width: int = 300) -> str:
     first = clean(text).strip().rstrip(":").splitlines()
     line = first[0].rstrip() if first else ""
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def lines_after_the_first(text: str, most: int = MESSAGE_LINES) -> str:
+    """A message's lines after its first, at most `most` lines in all counting the first."""
+    lines = clean(text).strip().splitlines()[1:]
+    kept = [line.rstrip() for line in lines[: most - 1]]
+    if len(lines) > len(kept):
+        kept.append(f"({len(lines) - len(kept)} more lines)")
+    return "\n".join(kept)
 
 
 def short_path(path: str) -> str:

@@ -25,6 +25,8 @@ def failure_report(deck: Deck, result: BlockResult) -> str:
     failure = result.failure
     assert failure is not None
     parts = [f"{location(str(deck.path), failure.line, failure.slide)} {failure_summary(failure)}"]
+    if failure.more:
+        parts.append(_indented(failure.more, "    "))
     parts.append(_excerpt(deck, result, failure))
     if failure.details:
         parts.append(_indented(failure.details))
@@ -41,8 +43,8 @@ def failure_summary(failure: Failure) -> str:
     return failure.summary + after
 
 
-def _indented(text: str) -> str:
-    return "\n".join(f"  {line}" if line else "" for line in text.rstrip("\n").splitlines())
+def _indented(text: str, indent: str = "  ") -> str:
+    return "\n".join(f"{indent}{line}" if line else "" for line in text.rstrip("\n").splitlines())
 
 
 def _excerpt(deck: Deck, result: BlockResult, failure: Failure) -> str:

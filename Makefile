@@ -16,9 +16,12 @@ WARNINGS ?= -W error::DeprecationWarning -W error::FutureWarning
 DECKS ?= slides
 ARGS ?=
 SITES ?= shards/site-*
+# The tests that run decks through the command, the session and the pytest plugin.
+NOFORK_TESTS ?= tests/test_execution.py tests/test_failures.py tests/test_session.py tests/test_warnings.py \
+	tests/test_courses.py tests/test_cuda_fork.py tests/test_pytest_plugin.py tests/test_interrupts.py
 
 .DEFAULT_GOAL := all
-.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve matrix test static notebooks bench fuzz lint assemble course-check clean
+.PHONY: all setup python node browser data diagrams check build html pdf handout notebook serve matrix test test-nofork static notebooks bench fuzz lint assemble course-check clean
 
 all: build
 
@@ -73,6 +76,10 @@ matrix: python data
 # What we write is checked before it is run: ruff (lint and format) and mypy, then the tests.
 test: setup static
 	$(BIN)/pytest -q $(ARGS)
+
+# The path macOS and Windows users get: every kernel a fresh interpreter, no fork server.
+test-nofork: setup
+	DECKCHECK_FORK=0 $(BIN)/pytest -q $(NOFORK_TESTS) $(ARGS)
 
 static: python
 	$(BIN)/ruff check src tests scripts

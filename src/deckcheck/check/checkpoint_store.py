@@ -1,6 +1,6 @@
 """Checkpoints of decks' kernels for `deckcheck serve`: re-run a deck from the edited block.
 
-While serve checks a deck, the kernel is forked after every block (checkpoints.py runs in
+While serve checks a deck, the kernel is forked after every block (in_kernel/checkpoints.py runs in
 the kernel). When a save changes block k and blocks 1..k-1 are unchanged (code, options, the
 files they name, the local modules they import, the deck's settings), the deck resumes from
 the checkpoint taken after block k-1 and runs blocks k..n; the results of blocks 1..k-1 are

@@ -99,7 +99,7 @@ class FailureReader:
         return None
 
     def warning(self, block: Block, raw: dict) -> DeckWarning | None:
-        """A warning the kernel kept (kernel_warnings), at its deck line: in a cell, or in an
+        """A warning the kernel kept (in_kernel/deck_warnings.py), at its deck line: in a cell, or in an
         example of the doctest session that `block` is."""
         if raw.get("example") is not None:
             found = examples(block.code) if block.session else []

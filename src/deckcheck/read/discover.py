@@ -63,8 +63,10 @@ def _marp_front_matter(path: Path) -> bool:
         return False
     import yaml
 
+    from deckcheck.read import bounded_yaml
+
     try:
-        front = yaml.safe_load(match.group(1))
+        front = bounded_yaml.load(match.group(1))
     except (yaml.YAMLError, RecursionError):
         return False
     return isinstance(front, dict) and front.get("marp") is True

@@ -12,6 +12,7 @@ import json
 import re
 
 from deckcheck.deck import BlockOptions
+from deckcheck.read.bounded_yaml import quoted
 
 PYTHON_LANGUAGES = ("python", "py", "python3")
 KNOWN_KEYS = ("tags", "timeout", "requires", "alt", "filterwarnings")
@@ -56,17 +57,21 @@ def check_warning_filter(text: str) -> None:
     """pytest's -W syntax, action:message:category:module:lineno; OptionError says what is wrong."""
     parts = text.split(":")
     if len(parts) > 5:
-        raise OptionError(f"too many fields in warning filter {text!r} (action:message:category:module:line)")
+        raise OptionError(
+            f"too many fields in warning filter {quoted(text)} (action:message:category:module:line)"
+        )
     action = parts[0].strip()
     if action not in WARNING_ACTIONS:
         known = ", ".join(WARNING_ACTIONS)
-        raise OptionError(f"unknown action {action!r} in warning filter {text!r} (known: {known})")
+        raise OptionError(
+            f"unknown action {quoted(action)} in warning filter {quoted(text)} (known: {known})"
+        )
     if len(parts) == 5 and parts[4].strip() and not parts[4].strip().isdigit():
-        raise OptionError(f"the line of warning filter {text!r} must be a number")
+        raise OptionError(f"the line of warning filter {quoted(text)} must be a number")
     category = parts[2].strip() if len(parts) > 2 else ""
     builtin = getattr(builtins, category, None)
     if category and "." not in category and not (isinstance(builtin, type) and issubclass(builtin, Warning)):
-        raise OptionError(f"unknown warning category {category!r} in warning filter {text!r}")
+        raise OptionError(f"unknown warning category {quoted(category)} in warning filter {quoted(text)}")
 
 
 def _filters(value: object) -> tuple[str, ...]:
@@ -109,20 +114,20 @@ def _names(key: str, value: object, known: tuple[str, ...], what: str) -> tuple[
         raise OptionError(f'block option {key} must be a list of strings, like {key}=["{known[0]}"]')
     for name in value:
         if name not in known:
-            raise OptionError(f"unknown {what} {name!r} ({_suggest(name, known)})")
+            raise OptionError(f"unknown {what} {quoted(name)} ({_suggest(name, known)})")
     return tuple(value)
 
 
 def _timeout(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise OptionError(f"block option timeout must be a positive number of seconds, not {value!r}")
+        raise OptionError(f"block option timeout must be a positive number of seconds, not {quoted(value)}")
     return float(value)
 
 
 def _alt(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise OptionError(
-            f'block option alt must be a non-empty string, like alt="the loss falling": {value!r}'
+            f'block option alt must be a non-empty string, like alt="the loss falling": {quoted(value)}'
         )
     return value.strip()
 
@@ -140,13 +145,13 @@ def parse_options(info: str) -> BlockOptions:
         if not match:
             stray = rest[pos:].split()[0]
             raise OptionError(
-                f'cannot read block option {stray!r}: write key=value, like tags=["show-output"]'
+                f'cannot read block option {quoted(stray)}: write key=value, like tags=["show-output"]'
             )
         key = match.group("key")
         if key not in KNOWN_KEYS:
-            raise OptionError(f"unknown block option {key!r} ({_suggest(key, KNOWN_KEYS)})")
+            raise OptionError(f"unknown block option {quoted(key)} ({_suggest(key, KNOWN_KEYS)})")
         if key in found:
-            raise OptionError(f"block option {key!r} given twice")
+            raise OptionError(f"block option {quoted(key)} given twice")
         found[key] = _value(match.group("value"))
         pos = match.end()
     return BlockOptions(

@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from deckcheck.deck import Block, Deck, DeckSettings, ImageRef, Problem, Slide, source_lines
+from deckcheck.read import bounded_yaml
 from deckcheck.read.fences import OptionError, is_block, is_session, parse_options
 from deckcheck.read.marp_markdown import heading_levels, insert_heading_rulers, marp_parser
 from deckcheck.read.settings import (
@@ -134,7 +135,7 @@ def _settings(
         inner = comment.markup[comment.markup.find("<!--") + 4 : comment.markup.rfind("-->")]
         first = (comment.map or [0])[0] + 1
         try:
-            data = yaml.safe_load(inner)
+            data = bounded_yaml.load(inner)
         except (yaml.YAMLError, RecursionError):
             continue
         if isinstance(data, dict) and SETTINGS_KEY in data:
@@ -180,7 +181,9 @@ def _read_front_matter(front_text: str | None, first_line: int) -> tuple[dict, l
     if front_text is None or not front_text.strip():
         return {}, []
     try:
-        data = yaml.safe_load(front_text)
+        data = bounded_yaml.load(front_text)
+    except bounded_yaml.YAMLTooBig as error:
+        return {}, [Problem(first_line + error.line, 1, f"invalid front matter: {error.problem}")]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = first_line + (mark.line if mark else 0)

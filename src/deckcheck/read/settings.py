@@ -21,6 +21,7 @@ import yaml
 
 from deckcheck.deck import DeckSettings
 from deckcheck.errors import UsageError
+from deckcheck.read.bounded_yaml import quoted
 from deckcheck.read.fences import OptionError, check_warning_filter, resource_names
 
 PYPROJECT = "pyproject.toml"
@@ -40,13 +41,13 @@ class ProjectSettings:
 
 def _number(key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{key} must be a positive number of seconds, not {value!r}")
+        raise ValueError(f"{key} must be a positive number of seconds, not {quoted(value)}")
     return float(value)
 
 
 def _flag(key: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{key} must be true or false, not {value!r}")
+        raise ValueError(f"{key} must be true or false, not {quoted(value)}")
     return value
 
 
@@ -54,7 +55,7 @@ def _code(key: str, value: object) -> str:
     if isinstance(value, list) and all(isinstance(line, str) for line in value):
         return "\n".join(value)
     if not isinstance(value, str):
-        raise ValueError(f"{key} must be Python code as a string, not {value!r}")
+        raise ValueError(f"{key} must be Python code as a string, not {quoted(value)}")
     return value
 
 
@@ -85,7 +86,7 @@ def _filters(key: str, value: object) -> tuple[str, ...]:
 
 def _name(key: str, value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
-        raise ValueError(f'{key} must be a GitHub repository as "owner/name", not {value!r}')
+        raise ValueError(f'{key} must be a GitHub repository as "owner/name", not {quoted(value)}')
     return value
 
 
@@ -114,7 +115,7 @@ def check_values(
 ) -> tuple[dict[str, object], list[tuple[int, str]]]:
     """The checked values of a settings mapping, and (line, message) for every wrong key."""
     if not isinstance(mapping, dict):
-        return {}, [(line, f"deckcheck settings must be a mapping of keys to values, not {mapping!r}")]
+        return {}, [(line, f"deckcheck settings must be a mapping of keys to values, not {quoted(mapping)}")]
     values: dict[str, object] = {}
     errors: list[tuple[int, str]] = []
     for key, value in mapping.items():

@@ -1,0 +1,52 @@
+"""Hostile input gets a clear one-line reason at its line, fast: never a hang, a traceback or
+gigabytes of memory."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from helpers import deckcheck
+
+from deckcheck.read.parser import read_deck
+
+LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 9)}]" for n in range(8)]
+)  # nine levels of nine: 387,420,489 "lol"s once expanded
+
+
+@pytest.mark.parametrize(
+    ("front", "line"),
+    [
+        (f"marp: true\n{LAUGHS}\ndeckcheck:\n  setup: *i\n", 12),
+        (f"marp: true\n{LAUGHS}\ntitle: *i\n", 3),
+    ],
+    ids=["in-settings", "in-title"],
+)
+def test_a_yaml_alias_bomb_is_an_error_at_its_line_in_well_under_a_second(
+    tmp_path: Path, front: str, line: int
+) -> None:
+    (tmp_path / "bomb.md").write_text(f"---\n{front}---\n\n# Bomb\n\n```python\nprint(1)\n```\n")
+    started = time.monotonic()
+    deck = read_deck(tmp_path / "bomb.md")
+    assert time.monotonic() - started < 2
+    assert [problem.summary for problem in deck.problems] == [
+        "invalid front matter: its aliases expand to more than 10,000 values (a YAML alias bomb?)"
+    ]
+    assert deck.problems[0].line == 3  # the anchor whose copies went past the limit
+    run = deckcheck("check", "bomb.md", cwd=tmp_path, cache=tmp_path / "cache", timeout=30)
+    assert run.returncode == 1
+    assert run.lines[0] == (
+        "bomb.md:3: slide 1: invalid front matter: its aliases expand to more than 10,000 values (a YAML alias bomb?)"
+    )
+
+
+def test_a_wrong_setting_quotes_a_short_prefix_of_its_value(tmp_path: Path) -> None:
+    value = "x" * 5000
+    (tmp_path / "deck.md").write_text(f"---\ndeckcheck:\n  timeout: {value}\n---\n\n# Deck\n")
+    deck = read_deck(tmp_path / "deck.md")
+    assert len(deck.problems) == 1
+    assert len(deck.problems[0].summary) < 200, deck.problems[0].summary
+    assert "xxxxxxxxxx" in deck.problems[0].summary

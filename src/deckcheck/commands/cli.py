@@ -282,7 +282,7 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def command_build(args: argparse.Namespace) -> int:
-    from deckcheck.publish.build import Builder, BuildOptions, deck_stems
+    from deckcheck.publish.build import Builder, BuildOptions
     from deckcheck.publish.formats import DEFAULT_FORMATS
 
     decks, results, console = run_check(args)
@@ -292,8 +292,7 @@ def command_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         handout_layout=args.handout_layout,
     )
-    stems = deck_stems(find_decks(args.paths or ["slides"])) if args.shard else None  # alike in every shard
-    outcome = Builder(options, say=console.say).build(decks, results, stems)
+    outcome = Builder(options, say=console.say).build(decks, results)
     for deck in outcome.published:
         console.say(f"published: {deck}")
     for deck, why in outcome.withheld:

@@ -23,7 +23,7 @@ from deckcheck.publish.marp import MarpError, browser_path, render_folder, rende
 from deckcheck.publish.search import SearchError, build_search
 from deckcheck.publish.site import Site
 from deckcheck.publish.thumbnail import title_slide_png
-from deckcheck.read.project import cache_root, project_root
+from deckcheck.read.project import DECKS_FOLDER, cache_root, course_root, project_root
 from deckcheck.read.settings import project_settings
 from deckcheck.report.lines import location
 from deckcheck.results import DeckResult
@@ -48,19 +48,33 @@ class BuildOutcome:
     failed: bool = False  # something other than a deck's own failure stopped the build
 
 
+def deck_stem(path: Path) -> str:
+    """A deck's file name stem in the site, from its path in the course alone (never from the
+    other decks of a run): the path below the course's folder, less a leading `slides/`, its
+    parts joined by "-": slides/01-intro.md → 01-intro, slides/b/intro.md → b-intro."""
+    full = path.absolute()
+    root = course_root(full)
+    parts = full.relative_to(root).with_suffix("").parts
+    if len(parts) > 1 and parts[0] == DECKS_FOLDER:
+        parts = parts[1:]
+    return "-".join(parts).lstrip(".-") or "deck"
+
+
 def deck_stems(paths: Sequence[Path]) -> dict[str, str]:
-    """A file name stem in the site for each deck, unique even when two decks share a name."""
-    stems: dict[str, str] = {}
-    taken: set[str] = set()
-    for path in paths:
-        parts = path.with_suffix("").parts
-        for depth in range(1, len(parts) + 1):
-            stem = "-".join(parts[-depth:]).lstrip(".-") or "deck"
-            if stem not in taken:
-                break
-        taken.add(stem)
-        stems[str(path)] = stem
-    return stems
+    return {str(path): deck_stem(path) for path in paths}
+
+
+def name_clashes(decks: Sequence[Deck], stems: dict[str, str], site: dict[str, SiteEntry]) -> dict[str, str]:
+    """Decks that would publish under a name another deck has, in this run or in the site:
+    deck → why, naming the other deck."""
+    owners: dict[str, str] = {entry.stem: deck for deck, entry in site.items()}
+    clashes: dict[str, str] = {}
+    for deck in decks:
+        path, stem = str(deck.path), stems[str(deck.path)]
+        owner = owners.setdefault(stem, path)
+        if owner != path and Path(owner).absolute() != deck.path.absolute():
+            clashes[path] = f"its name in the site, {stem}, is {owner}'s: rename one of the two decks"
+    return clashes
 
 
 def _why_not(result: DeckResult) -> str:
@@ -120,8 +134,12 @@ class _Build:
     ) -> BuildOutcome:
         outcome = BuildOutcome()
         stems = stems or deck_stems([deck.path for deck in decks])
+        clashes = name_clashes(decks, stems, self.site.entries())
         ready: list[DeckInBuild] = []
         for deck, result in zip(decks, results, strict=True):
+            if str(deck.path) in clashes:
+                outcome.withheld.append((str(deck.path), clashes[str(deck.path)]))
+                continue
             if not result.ok and not (self.options.preview and deck.runnable):
                 outcome.withheld.append((str(deck.path), _why_not(result)))
                 continue

@@ -9,7 +9,19 @@ from deckcheck import env_names
 
 # Any of these marks a course's root: its own Marp configuration, its package.json (pinning
 # marp-cli), or its pyproject.toml (its [tool.deckcheck] settings).
+DECKS_FOLDER = "slides"  # where a course keeps its decks, by convention (`deckcheck init` makes it)
 PROJECT_MARKERS = ("marp.config.mjs", "package.json", "pyproject.toml")
+
+
+def course_root(deck: Path) -> Path:
+    """The course a deck belongs to: the nearest folder above it with a project marker, else
+    the current folder if the deck is inside it, else the deck's own folder."""
+    full = deck.absolute()
+    for folder in full.parents:
+        if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
+            return folder
+    here = Path.cwd().absolute()
+    return here if here in full.parents else full.parent
 
 
 def project_root(*starts: Path) -> Path | None:

@@ -8,6 +8,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,6 +75,7 @@ class Checker:
         self.on_deck = on_deck or (lambda deck, result: None)
         self.on_block = on_block or (lambda deck, result: None)
         self.on_block_start = on_block_start or (lambda deck, block: None)
+        self.cache_problem = ""  # why the cache could not be written, if it could not
 
     def read(self, paths: Sequence[Path]) -> list[Deck]:
         return [read_deck(path) for path in paths]
@@ -156,6 +158,15 @@ class Checker:
                 server.close(now=interrupted)
                 self.server = None
 
+    def _keep(self, write: Callable[[], None]) -> None:
+        """Write to the cache; a failure (a full disk, a read-only folder) costs only the cache."""
+        try:
+            write()
+        except OSError as error:
+            self.cache_problem = self.cache_problem or (
+                f"cannot write the result cache in {self.cache_dir}: {error.strerror or error}"
+            )
+
     def close(self) -> None:
         """End the fork server kept for later checks, if any."""
         if self.server is not None:
@@ -198,7 +209,7 @@ class Checker:
                     done[index].set_exception(error)
                     continue
                 if self.options.use_cache and decks[index].runnable:
-                    self.cache.put(keys[index], result, self.options.keep_failures)
+                    self._keep(partial(self.cache.put, keys[index], result, self.options.keep_failures))
                 timings.record(decks[index], result.duration)
                 done[index].set_result(result)
 
@@ -206,7 +217,7 @@ class Checker:
         finished = False
         try:
             await asyncio.gather(*workers)
-            timings.save()
+            self._keep(timings.save)
             finished = True
         finally:
             for task in workers:

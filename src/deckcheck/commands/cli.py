@@ -239,6 +239,8 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
     except Interrupted as interruption:
         console.interrupted(str(interruption))
         raise
+    if checker.cache_problem:
+        print(f"deckcheck: warning: {checker.cache_problem}", file=sys.stderr)
     if args.junit_xml:
         from deckcheck.report.junit import write_junit
 

@@ -50,3 +50,30 @@ def test_a_wrong_setting_quotes_a_short_prefix_of_its_value(tmp_path: Path) -> N
     assert len(deck.problems) == 1
     assert len(deck.problems[0].summary) < 200, deck.problems[0].summary
     assert "xxxxxxxxxx" in deck.problems[0].summary
+
+
+@pytest.mark.parametrize("how", ["dot-dot", "symlink"])
+def test_an_image_outside_the_course_is_an_error_at_its_line_and_never_published(
+    tmp_path: Path, how: str
+) -> None:
+    from deckcheck.publish.generated_copy import generated_copy
+    from deckcheck.results import DeckResult
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'course'\n")
+    (tmp_path / "slides").mkdir()
+    secret = tmp_path.parent / f"secret-{how}.txt"
+    secret.write_text("not for the site")
+    src = "../" * len((tmp_path / "slides").parts) + str(secret).lstrip("/")
+    if how == "symlink":
+        (tmp_path / "slides" / "pic.png").symlink_to(secret)
+        src = "pic.png"
+    deck_file = tmp_path / "slides" / "deck.md"
+    deck_file.write_text(f"---\ndeckcheck:\n  execute: false\n---\n\n# Deck\n\n![w:100 x]({src})\n")
+    deck = read_deck(deck_file)
+    assert [(p.line, p.summary) for p in deck.problems] == [
+        (8, f"image {src} is outside the course ({tmp_path}): only files inside it are published")
+    ]
+    copy = generated_copy(deck, DeckResult(str(deck_file), ()), "deck")
+    assert all(b"not for the site" not in asset.data for asset in copy.assets)
+    run = deckcheck("check", "slides/deck.md", cwd=tmp_path, cache=tmp_path / "cache", timeout=60)
+    assert run.returncode == 1 and run.lines[0].startswith("slides/deck.md:8: slide 1: image "), run.stdout

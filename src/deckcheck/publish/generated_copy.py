@@ -19,7 +19,8 @@ from urllib.parse import quote
 from deckcheck.deck import Block, Deck, source_lines_with_ends
 from deckcheck.publish.labels import footer_directive, standin_note
 from deckcheck.read.fences import language
-from deckcheck.read.parser import image_path, parse_text
+from deckcheck.read.parser import image_path, is_inside, parse_text
+from deckcheck.read.project import course_root
 from deckcheck.results import BlockResult, DeckResult
 from deckcheck.text import shorten
 
@@ -61,7 +62,10 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
     image_assets: dict[str, str] = {}
     for image in deck.images:
         try:
-            data = image_path(deck.folder, image.src).read_bytes()
+            file = image_path(deck.folder, image.src)
+            if not is_inside(file, course_root(deck.path)):
+                continue  # the reader said so: the deck is invalid, and never published
+            data = file.read_bytes()
         except OSError:
             continue  # a missing image is the deck's problem, reported at its line; a preview shows it
         asset = Asset(asset_name(data, image.src), data)

@@ -16,6 +16,7 @@ from deckcheck.deck import Block, Deck, DeckSettings, ImageRef, Problem, Slide, 
 from deckcheck.read import bounded_yaml
 from deckcheck.read.fences import OptionError, is_block, is_session, parse_options
 from deckcheck.read.marp_markdown import heading_levels, insert_heading_rulers, marp_parser
+from deckcheck.read.project import course_root
 from deckcheck.read.settings import (
     DECK_KEYS,
     ProjectSettings,
@@ -284,11 +285,22 @@ def image_path(deck_folder: Path, src: str) -> Path:
 
 def _missing_images(path: Path, images: list[ImageRef]) -> list[Problem]:
     problems = []
+    root = course_root(path)
     for image in images:
+        file = image_path(path.parent, image.src)
         try:
-            exists = image_path(path.parent, image.src).is_file()
+            exists = file.is_file()
+            outside = exists and not is_inside(file, root)
         except (OSError, ValueError):
-            exists = False
-        if not exists:
+            exists, outside = False, False
+        if outside:
+            why = f"image {image.src} is outside the course ({root}): only files inside it are published"
+            problems.append(Problem(image.line, image.slide, why))
+        elif not exists:
             problems.append(Problem(image.line, image.slide, f"missing image {image.src}", fatal=False))
     return problems
+
+
+def is_inside(file: Path, root: Path) -> bool:
+    """Whether the file, its links followed, lies inside the folder (its links followed too)."""
+    return file.resolve().is_relative_to(root.resolve())

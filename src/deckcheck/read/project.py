@@ -14,11 +14,11 @@ PROJECT_MARKERS = ("marp.config.mjs", "package.json", "pyproject.toml")
 
 
 def course_root(deck: Path) -> Path:
-    """The course a deck belongs to: the nearest folder above it with a project marker, else
-    the current folder if the deck is inside it, else the deck's own folder."""
+    """The course a deck belongs to: the nearest folder above it with a project marker (or a
+    git repository's), else the current folder if the deck is inside it, else its own folder."""
     full = deck.absolute()
     for folder in full.parents:
-        if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
+        if any((folder / marker).is_file() for marker in PROJECT_MARKERS) or (folder / ".git").exists():
             return folder
     here = Path.cwd().absolute()
     return here if here in full.parents else full.parent

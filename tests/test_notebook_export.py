@@ -112,6 +112,20 @@ def test_shown_not_run_blocks_are_markdown_with_the_code_fenced(exported) -> Non
     assert shown[0].source == "```python\nfor epoch in range(num_epochs):\n    train(model)\n```"
 
 
+def test_a_hidden_block_shown_not_run_stays_hidden(tmp_path: Path) -> None:
+    path = tmp_path / "hidden.md"
+    path.write_text('# Hidden\n\n```python tags=["remove-cell", "skip-execution"]\nundefined_name\n```\n')
+    deck = parse_text(path, path.read_text())
+    result = DeckResult(
+        str(path), (BlockResult(0, deck.blocks[0].line, 1, "skipped", reason="skip-execution"),)
+    )
+    cells = deck_notebook(deck, result, generated_copy(deck, result, "hidden")).cells
+    assert [(cell.cell_type, cell.metadata.get("tags")) for cell in cells] == [
+        ("markdown", None),
+        ("markdown", ["remove-cell"]),
+    ]
+
+
 def test_a_fence_inside_shown_code_does_not_end_its_markdown_fence() -> None:
     assert exporter.fenced('print("```")') == '````python\nprint("```")\n````'
 

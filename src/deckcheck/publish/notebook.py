@@ -157,7 +157,8 @@ def _block_cells(
     says so). Else its code cells, guarded when it needs CUDA or MPS, and after them the
     slide's note when its result rests on stand-in data."""
     if block.options.skip_execution:
-        return [v4.new_markdown_cell(fenced(block.code))]
+        tags = [tag for tag in block.options.tags if tag not in ("skip-execution", "show-output")]
+        return [v4.new_markdown_cell(fenced(block.code), metadata={"tags": tags} if tags else {})]
     cells = _code_cells(block, result)
     for cell in cells:
         cell.source = guarded(cell.source, needs)

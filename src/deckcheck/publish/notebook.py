@@ -195,7 +195,7 @@ def _indented(code: str) -> str:
     inside = _inside_strings(code)
     lines = [
         line if number in inside or not line.strip() else f"    {line}"
-        for number, line in enumerate(code.rstrip().splitlines(), 1)
+        for number, line in enumerate(code.rstrip().split("\n"), 1)  # as tokenize counts lines
     ]
     if not _has_statements(code):
         lines.append("    pass")

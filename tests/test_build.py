@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import http.server
@@ -282,8 +283,11 @@ def test_notebooks_carry_the_checks_outputs_and_run_alone_with_the_same(built) -
     assert code[2].outputs[0]["text"] == "the answer is 42\n"
     assert [output.output_type for output in code[2].outputs] == ["stream", "display_data"]
     assert "speaker note" not in prose and "<!--" not in prose and "marp:" not in prose and "---" not in prose
-    image = re.search(r"!\[A straight line rising to the right\]\((assets/[^)]+)\)", prose)
-    assert image and (site / image[1]).is_file()
+    image = re.search(r"!\[A straight line rising to the right\]\(attachment:([^)]+)\)", prose)
+    assert image
+    [cell] = [cell for cell in notebook.cells if image[0] in cell.source]
+    attached = base64.b64decode(cell.attachments[image[1]]["image/png"])
+    assert attached == (site / "assets" / image[1]).read_bytes()  # the site's image, inside the notebook
     session = [cell for cell in nbformat.read(site / "deck-b.ipynb", 4).cells if cell.cell_type == "code"][1:]
     assert [cell.source for cell in session] == ["value * 10", 'print("twice", value * 2)', "[1, 2][5]"]
     assert [cell.outputs[0].get("text") or cell.outputs[0]["ename"] for cell in session] == [

@@ -4,20 +4,33 @@ carry what the check's own run printed and drew, so it opens with its outputs an
 Cells are cut where the parser (Marp-exact) found the blocks, so every code cell is one block;
 jupytext's cell metadata conventions (`tags`) say how each is meant: `remove-cell` for hidden
 set-up, `skip-execution` for blocks the check did not run, `raises-exception` kept as written.
+
+Jupyter, JupyterLab, VS Code and Colab ignore those tags, so "Run all" must work without them:
+a block shown but not meant to run is a Markdown cell holding its code, a block that needs CUDA
+or MPS checks for it first and says why it skips, and the images travel inside the file.
 """
 
 from __future__ import annotations
 
+import ast
+import base64
+import io
+import mimetypes
 import re
+import tokenize
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 import jupytext
 import nbformat
 from nbformat import v4
 
-from deckcheck.deck import Block, Deck
+from deckcheck.deck import Block, Deck, source_lines_with_ends
 from deckcheck.in_kernel.doctest_sessions import examples
 from deckcheck.publish.generated_copy import GeneratedDeck
+from deckcheck.publish.html_filter import filter_html
 from deckcheck.publish.jobs import ProduceJob
+from deckcheck.publish.labels import standin_note
 from deckcheck.read.alt_text import marp_alt
 from deckcheck.results import BlockResult, DeckResult
 
@@ -26,6 +39,14 @@ STYLE = re.compile(r"<style[\s\S]*?</style>", re.IGNORECASE)
 RULER = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
 MARKDOWN_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)")
 BLANK_RUNS = re.compile(r"\n{3,}")
+TAG = re.compile(r"<[^>]+>")
+PROBES = {  # a resource → how a notebook asks for it, and its name in the skip message
+    "cuda": ("torch.cuda.is_available()", "CUDA"),
+    "mps": ("torch.backends.mps.is_available()", "MPS"),
+}
+
+Images = dict[str, str]  # a deck image's src → its attachment name
+Attachments = dict[str, dict[str, str]]  # an attachment name → its MIME bundle
 
 
 def write_notebook(job: ProduceJob) -> None:
@@ -34,17 +55,19 @@ def write_notebook(job: ProduceJob) -> None:
 
 
 def deck_notebook(deck: Deck, result: DeckResult, generated: GeneratedDeck) -> nbformat.NotebookNode:
-    lines = _with_site_images(deck, dict(generated.image_assets))
+    lines = _plain_alt(deck.lines)
+    images, attachments = _attachments(generated)
     results = {block.index: block for block in result.blocks}
     cells = []
     if deck.settings.setup.strip():
-        cells.append(v4.new_code_cell(deck.settings.setup, metadata={"tags": ["remove-cell"]}))
+        cells.append(v4.new_code_cell(quiet_setup(deck.settings.setup), metadata={"tags": ["remove-cell"]}))
     start = deck.front_matter_end  # the 0-based index of the line after it
     for block in deck.blocks:
-        cells += _markdown_cells(deck, lines, start, block.line - 1)
-        cells += _code_cells(block, results.get(block.index))
+        cells += _markdown_cells(deck, lines, start, block.line - 1, (images, attachments))
+        needs = (*deck.settings.requires, *block.options.requires)
+        cells += _block_cells(block, results.get(block.index), needs)
         start = block.end_line
-    cells += _markdown_cells(deck, lines, start, len(lines))
+    cells += _markdown_cells(deck, lines, start, len(lines), (images, attachments))
     count = 0
     for cell in cells:
         if cell.cell_type == "code" and cell.outputs is not None and _ran(cell):
@@ -68,24 +91,44 @@ def _ran(cell: nbformat.NotebookNode) -> bool:
     return "skip-execution" not in cell.metadata.get("tags", [])
 
 
-def _with_site_images(deck: Deck, assets: dict[str, str]) -> list[str]:
-    """The deck's lines, each local image pointing at its file in the site's assets/ and its
-    Markdown alt text without Marp's keywords (w:900, bg)."""
-    lines = deck.lines
-    for image in deck.images:
-        asset = assets.get(image.src)
-        if asset is None:
-            continue
-        line = lines[image.line - 1]
-        for candidate in dict.fromkeys((image.src, image.src.replace(" ", "%20"))):
-            line = line.replace(f"({candidate}", f"({asset}").replace(f'"{candidate}"', f'"{asset}"')
-        lines[image.line - 1] = line
+def _plain_alt(lines: list[str]) -> list[str]:
+    """The lines with Markdown alt text without Marp's keywords (w:900, bg)."""
     return [MARKDOWN_IMAGE.sub(lambda m: f"![{marp_alt(m['alt'])}]({m['src']}", line) for line in lines]
 
 
-def _markdown_cells(deck: Deck, lines: list[str], start: int, end: int) -> list[nbformat.NotebookNode]:
+def _attachments(generated: GeneratedDeck) -> tuple[Images, Attachments]:
+    """Each local image as a cell attachment, so that a notebook opened alone (Colab) shows it."""
+    data = {asset.name: asset.data for asset in generated.assets}
+    images: Images = {}
+    attachments: Attachments = {}
+    for src, asset in generated.image_assets:
+        name = PurePosixPath(asset).name
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        images[src] = name
+        attachments[name] = {mime: base64.b64encode(data[asset]).decode("ascii")}
+    return images, attachments
+
+
+def _attached(text: str, images: Images, attachments: Attachments) -> tuple[str, Attachments]:
+    """The text with each image it shows pointing at its attachment, and those attachments."""
+    used: Attachments = {}
+    for src, name in images.items():
+        for candidate in dict.fromkeys((src, quote(src, safe="/:._-~"), src.replace(" ", "%20"))):
+            for before, after in (
+                (f"({candidate}", f"(attachment:{name}"),
+                (f'"{candidate}"', f'"attachment:{name}"'),
+            ):
+                if before in text:
+                    text = text.replace(before, after)
+                    used[name] = attachments[name]
+    return text, used
+
+
+def _markdown_cells(
+    deck: Deck, lines: list[str], start: int, end: int, images: tuple[Images, Attachments]
+) -> list[nbformat.NotebookNode]:
     """Markdown cells for lines[start:end], one per slide, without directives, notes and the
-    rulers between slides."""
+    rulers between slides, their raw HTML filtered as the slides filter it."""
     cells = []
     for slide in deck.slides:
         first, last = max(start, slide.start_line - 1), min(end, slide.end_line)
@@ -97,10 +140,109 @@ def _markdown_cells(deck: Deck, lines: list[str], start: int, end: int) -> list[
             if not (RULER.match(line) and (index == 0 or not lines[index - 1].strip()))
         ]
         text = COMMENT.sub("", STYLE.sub("", "\n".join(kept)))
-        text = BLANK_RUNS.sub("\n\n", text).strip()
+        text = filter_html(BLANK_RUNS.sub("\n\n", text).strip())
         if text:
-            cells.append(v4.new_markdown_cell(text))
+            text, attachments = _attached(text, *images)
+            cell = v4.new_markdown_cell(text)
+            if attachments:
+                cell.attachments = attachments
+            cells.append(cell)
     return cells
+
+
+def _block_cells(
+    block: Block, result: BlockResult | None, needs: tuple[str, ...]
+) -> list[nbformat.NotebookNode]:
+    """A block shown but not meant to run: its code as Markdown (Run all ignores the tag that
+    says so). Else its code cells, guarded when it needs CUDA or MPS, and after them the
+    slide's note when its result rests on stand-in data."""
+    if block.options.skip_execution:
+        tags = [tag for tag in block.options.tags if tag not in ("skip-execution", "show-output")]
+        return [v4.new_markdown_cell(fenced(block.code), metadata={"tags": tags} if tags else {})]
+    cells = _code_cells(block, result)
+    for cell in cells:
+        cell.source = guarded(cell.source, needs)
+    if result is not None and result.standins:
+        cells.append(v4.new_markdown_cell(TAG.sub("", standin_note([result]))))
+    return cells
+
+
+def fenced(code: str) -> str:
+    """Code as a Markdown fence that no run of backticks inside it closes."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}python\n{code.rstrip()}\n{fence}"
+
+
+def guarded(code: str, needs: tuple[str, ...]) -> str:
+    """The cell's code under a check for the devices it needs: on a runtime without them it
+    prints one line instead of failing. A cell magic stays first; lines inside a multi-line
+    string keep their indentation, so the string stays the same."""
+    probes = [PROBES[need] for need in dict.fromkeys(needs) if need in PROBES]
+    if not probes:
+        return code
+    magic, body = ("", code)
+    if code.startswith("%%"):
+        first, _, body = code.partition("\n")
+        magic = first + "\n"
+    names = " and ".join(name for _, name in probes)
+    reason = f"Skipped: this cell needs {names}, which this runtime does not have."
+    test = " and ".join(probe for probe, _ in probes)
+    return f'{magic}import torch\n\nif {test}:\n{_indented(body)}\nelse:\n    print("{reason}")'
+
+
+def _indented(code: str) -> str:
+    inside = _inside_strings(code)
+    lines = [
+        line if number in inside or not line.strip() else f"    {line}"
+        for number, line in enumerate(code.rstrip().split("\n"), 1)  # as tokenize counts lines
+    ]
+    if not _has_statements(code):
+        lines.append("    pass")
+    return "\n".join(lines)
+
+
+def _inside_strings(code: str) -> set[int]:
+    """1-based lines that start inside a multi-line string literal."""
+    inside: set[int] = set()
+    starts: list[int] = []
+    fstring_start, fstring_end = getattr(tokenize, "FSTRING_START", -1), getattr(tokenize, "FSTRING_END", -1)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == fstring_start:
+                starts.append(token.start[0])
+            elif token.type in (tokenize.STRING, fstring_end):
+                first = starts.pop() if token.type == fstring_end else token.start[0]
+                inside.update(range(first + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # IPython syntax (! commands) that tokenize refuses: the strings found so far
+    return inside
+
+
+def _has_statements(code: str) -> bool:
+    try:
+        return bool(ast.parse(code).body)
+    except SyntaxError:
+        return True  # IPython syntax: a magic is a statement
+
+
+def quiet_setup(code: str) -> str:
+    """The setup with a `;` after a last expression: the check shows nothing of the setup, and
+    a notebook would show that value (`<torch._C.Generator at 0x…>`)."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return code
+    last = body[-1] if body else None
+    if not isinstance(last, ast.Expr) or last.end_lineno is None or last.end_col_offset is None:
+        return code
+    lines = source_lines_with_ends(code)
+    line = lines[last.end_lineno - 1].encode()
+    before, after = line[: last.end_col_offset].decode(), line[last.end_col_offset :].decode()
+    if after.lstrip().startswith(";"):
+        return code
+    lines[last.end_lineno - 1] = f"{before};{after}"
+    return "".join(lines)
 
 
 def _code_cells(block: Block, result: BlockResult | None) -> list[nbformat.NotebookNode]:

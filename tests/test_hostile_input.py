@@ -77,3 +77,37 @@ def test_an_image_outside_the_course_is_an_error_at_its_line_and_never_published
     assert all(b"not for the site" not in asset.data for asset in copy.assets)
     run = deckcheck("check", "slides/deck.md", cwd=tmp_path, cache=tmp_path / "cache", timeout=60)
     assert run.returncode == 1 and run.lines[0].startswith("slides/deck.md:8: slide 1: image "), run.stdout
+
+
+def test_a_kill_from_outside_is_reported_as_a_kill_not_as_out_of_memory(tmp_path: Path) -> None:
+    (tmp_path / "killed.md").write_text(
+        "# Killed\n\n```python\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n```\n"
+    )
+    run = deckcheck("check", "killed.md", cwd=tmp_path, cache=tmp_path / "cache", timeout=60)
+    assert run.lines[0] == "killed.md:5: slide 1: kernel died (killed by SIGKILL)", run.stdout
+
+
+def test_links_in_the_index_are_url_encoded() -> None:
+    from deckcheck.publish.index_page import index_html
+    from deckcheck.publish.manifest import SiteEntry
+
+    entry = SiteEntry(deck="a#b?c%d.md", stem="a#b?c%d", title="Odd", files={"html": "a#b?c%d.html"})
+    page = index_html([entry], search=False)
+    assert 'href="a%23b%3Fc%25d.html"' in page and 'href="a#b' not in page
+
+
+def test_pip_says_why_a_spec_is_not_installable() -> None:
+    import subprocess
+    import sys
+
+    from deckcheck.check.environments import pip_reason
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "numpy;rm"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert pip_reason(done.stderr or done.stdout, done.returncode) == (
+        "InvalidMarker: Invalid marker: 'rm', parse error at 'rm'"
+    )

@@ -215,9 +215,12 @@ def pip_reason(output: str, status: int) -> str:
     """pip's reason for failing, in one line: its first ERROR line that is not a note about
     versions for other Pythons."""
     errors = [line for line in ERROR_LINE.findall(output) if not line.startswith("Ignored the following")]
-    if not errors:
-        lines = [line.strip() for line in output.splitlines() if line.strip()]
-        return lines[-1][:300] if lines else f"pip exited with status {status}"
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not errors or errors[0].strip() == "Exception:":  # pip itself failed: its traceback's last line
+        if not lines:
+            return f"pip exited with status {status}"
+        kind, _, message = lines[-1].partition(": ")
+        return f"{kind.rsplit('.', 1)[-1]}: {message}"[:300] if message else lines[-1][:300]
     return FROM_VERSIONS.sub("", errors[0]).strip()[:300]
 
 

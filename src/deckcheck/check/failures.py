@@ -71,8 +71,6 @@ class FailureReader:
 
     def crash(self, block: Block, reason: str, crash_log: str) -> Failure:
         summary = f"kernel died ({reason})" if reason else "kernel died"
-        if reason == "killed by SIGKILL" and self.memory_limit:
-            summary += ": out of memory?"
         return self._failure(self.crash_line(block, crash_log) or block.first_code_line, summary)
 
     def crash_line(self, running: Block, log: str) -> int | None:

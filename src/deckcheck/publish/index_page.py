@@ -51,7 +51,12 @@ window.addEventListener("DOMContentLoaded", () => {
 
 
 def _link(href: str | None, label: str) -> str:
-    return f'<a href="{escape(href)}">{escape(label)}</a>' if href else ""
+    return f'<a href="{_url(href)}">{escape(label)}</a>' if href else ""
+
+
+def _url(name: str) -> str:
+    """A file name of the site as a link: URL-encoded (a deck named `a#1` is `a%231.html`)."""
+    return escape(quote(name))
 
 
 def _files(entry: SiteEntry, repository: str) -> str:
@@ -68,11 +73,9 @@ def _card(entry: SiteEntry, repository: str) -> str:
     heading = _link(entry.files.get("html"), entry.title) or title
     picture = '<div class="thumb-missing"></div>'
     if entry.thumbnail:
-        picture = (
-            f'<img src="{escape(entry.thumbnail)}" alt="Title slide of {title}" width="240" height="135">'
-        )
+        picture = f'<img src="{_url(entry.thumbnail)}" alt="Title slide of {title}" width="240" height="135">'
         if entry.files.get("html"):
-            picture = f'<a href="{escape(entry.files["html"])}" tabindex="-1">{picture}</a>'
+            picture = f'<a href="{_url(entry.files["html"])}" tabindex="-1">{picture}</a>'
     versions = ", ".join(f"{name} {version}" for name, version in sorted(entry.versions.items()))
     status = '<span class="ok">published</span>'
     if entry.withheld:

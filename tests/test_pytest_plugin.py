@@ -135,3 +135,37 @@ def test_the_pre_commit_hook_checks_only_the_decks_among_the_files(course: Path)
         cwd=course, env=env_for(course / ".cache", tag), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and done.stdout == ""
+
+
+def test_sigterm_ends_the_decks_kernel_and_its_children(tmp_path: Path) -> None:
+    """As the command does: nothing of a deck outlives pytest stopped by SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from helpers import env_for, tagged_processes
+
+    (tmp_path / "deck.md").write_text(
+        "---\nmarp: true\n---\n\n# Sleepy\n\n```python\nimport subprocess, time\n"
+        "child = subprocess.Popen(['sleep', '300'])\ntime.sleep(300)\n```\n"
+    )
+    tag = uuid.uuid4().hex
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "deck.md"],
+        cwd=tmp_path,
+        env=env_for(tmp_path / "cache", tag),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name() == "sleep" for p in tagged_processes(tag)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert any(p.name() == "sleep" for p in tagged_processes(tag)), "the block did not start its child"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) != 0
+    deadline = time.monotonic() + 5
+    while tagged_processes(tag) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert tagged_processes(tag) == []

@@ -15,7 +15,11 @@ use `--dist loadfile` so that a deck stays on one worker.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +42,23 @@ class BlockFailed(Exception):
         self.text = text
 
 
+RUNNING = pytest.StashKey[set["DeckRun"]]()  # the decks whose kernels are up
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for resource in KNOWN_RESOURCES:
         config.addinivalue_line("markers", f"{resource}: a deck block that requires {resource}")
+    config.stash[RUNNING] = set()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, partial(_terminate, config.stash[RUNNING]))
+
+
+def _terminate(running: set[DeckRun], signum: int, frame: object) -> None:
+    """SIGTERM: end every deck's kernel and what it started, as the command does, then go."""
+    for run in list(running):
+        run.kill()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DeckFile | None:
@@ -81,10 +99,12 @@ class DeckFile(pytest.File):
     def deck_run(self) -> DeckRun:
         if self.run is None:
             self.run = DeckRun(self.deck)
+            self.config.stash[RUNNING].add(self.run)
         return self.run
 
     def teardown(self) -> None:
         if self.run is not None:
+            self.config.stash[RUNNING].discard(self.run)
             self.run.close()
             self.run = None
 
@@ -207,6 +227,11 @@ class DeckRun:
         self.policy.stopped = policy.after_setup_failed(settings)
         problem = policy.setup_problem(settings, wrong)
         return Failure(problem.line, problem.slide, problem.summary)
+
+    def kill(self) -> None:
+        """End the kernel and every process it started, at once (from a signal handler)."""
+        if self.session is not None:
+            self.session.kernel.kill()
 
     def close(self) -> None:
         try:

@@ -42,3 +42,17 @@ def test_a_full_disk_under_the_cache_is_a_warning_and_the_report_is_printed(full
         f"deckcheck: warning: cannot write the result cache in {full_disk / 'cache'}: No space left on device"
     )
     assert warning in run.stderr.splitlines(), run.stderr
+
+
+def test_what_a_killed_run_left_in_the_temporary_folder_goes_with_the_next_run(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (scratch / f"deckcheck-kernel-{gone.pid}-a1.log").write_text("a crash log")
+    (scratch / f"deckcheck-checkpoints-{gone.pid}-b2").mkdir()
+    (scratch / f"deckcheck-checkpoints-{gone.pid}-b2" / "resume-c3.pid").write_text("123")
+    (scratch / "deckcheck-kernel-1-d4.log").write_text("pid 1 is alive: not ours to remove")
+    run = deckcheck("check", "passing.md", cwd=DECKS, cache=tmp_path / "cache", TMPDIR=str(scratch))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(p.name for p in scratch.glob("deckcheck-*")) == ["deckcheck-kernel-1-d4.log"]

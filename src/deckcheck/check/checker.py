@@ -16,6 +16,7 @@ from deckcheck import env_names
 from deckcheck.check import runtime
 from deckcheck.check.cache import TIMINGS, ResultCache, Timings, deck_key
 from deckcheck.deck import Block, Deck
+from deckcheck.kernel import scratch
 from deckcheck.kernel.data_cache import standins
 from deckcheck.kernel.env import kernel_env
 from deckcheck.read.parser import read_deck
@@ -82,6 +83,7 @@ class Checker:
 
     async def check(self, decks: Sequence[Deck], reuse: bool = True) -> list[DeckResult]:
         """Check the decks; `reuse=False` runs them even when a cached result would do."""
+        scratch.sweep()  # what a killed run left in the temporary folder
         self.cache_dir = cache_root(*(deck.folder for deck in decks))
         self.cache = ResultCache(self.cache_dir / "results")
         environment = self.options.environment

@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -26,6 +27,7 @@ import psutil
 
 from deckcheck.check.cache import block_inputs, file_digest
 from deckcheck.deck import Deck
+from deckcheck.kernel import scratch
 from deckcheck.results import BlockResult
 
 DEFAULT_BUDGET = 2 * 1024**3  # bytes of checkpoint memory (PSS), all decks together
@@ -73,7 +75,7 @@ class CheckpointStore:
 
     def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
         self.budget = budget
-        self.folder = Path(tempfile.mkdtemp(prefix="deckcheck-checkpoints-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=scratch.prefix("checkpoints")))
         self.decks: dict[str, DeckHistory] = {}
 
     def plan(self, deck: Deck) -> ResumePlan | None:
@@ -138,10 +140,7 @@ class CheckpointStore:
             for checkpoint in history.checkpoints.values():
                 _end(checkpoint)
         self.decks.clear()
-        with contextlib.suppress(OSError):
-            for leftover in self.folder.iterdir():
-                leftover.unlink()
-            self.folder.rmdir()
+        shutil.rmtree(self.folder, ignore_errors=True)  # FIFOs, resumed kernels' pid files
 
 
 def _alive(pid: int) -> bool:

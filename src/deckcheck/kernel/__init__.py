@@ -6,4 +6,4 @@ process is deckcheck.kernel.fork_server run as a program). May import: the vocab
 deckcheck.in_kernel (the functions it calls there), jupyter_client, nbclient, psutil.
 """
 
-__all__ = ["calls", "client", "data_cache", "env", "fork_server", "launch", "process"]
+__all__ = ["calls", "client", "data_cache", "env", "fork_server", "launch", "process", "scratch"]

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -97,7 +96,7 @@ class ForkedProvisioner(LocalProvisioner):
 
 async def resume(fifo: str, argv: list[str], env: dict[str, str]) -> tuple[int, ExitStatus]:
     """Ask a checkpoint to become a kernel on the connection in `argv`; (pid, its exit status)."""
-    pid_file = os.path.join(tempfile.gettempdir(), f"deckcheck-resume-{uuid.uuid4().hex}.pid")
+    pid_file = os.path.join(os.path.dirname(fifo), f"resume-{uuid.uuid4().hex}.pid")  # gone with its store
     request = json.dumps({"argv": argv, "env": env, "pid_file": pid_file}) + "\n"
     try:
         handle = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)

@@ -21,6 +21,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from deckcheck import env_names
 from deckcheck.errors import KernelError
 from deckcheck.jupyter_internals import release_zmq
+from deckcheck.kernel import scratch
 from deckcheck.kernel.launch import FRESH, IN_KERNEL, DeckKernelManager, Launch
 
 
@@ -53,7 +54,7 @@ class KernelProcess:
         self.manager = DeckKernelManager(launch, kernel_name="deckcheck", kernel_spec_manager=specs)
         self.exit_wait = 5.0  # seconds the kernel gets to run its exit handlers
         self.stderr_tail: deque[str] = deque(maxlen=40)
-        fd, crash_log = tempfile.mkstemp(prefix="deckcheck-kernel-", suffix=".log")
+        fd, crash_log = tempfile.mkstemp(prefix=scratch.prefix("kernel"), suffix=".log")
         os.close(fd)
         self.crash_log = Path(crash_log)
 

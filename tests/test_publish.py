@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -100,8 +101,9 @@ def test_a_producer_that_fails_withholds_only_its_deck(tmp_path: Path) -> None:
 def test_staging_leaves_nothing_behind_and_publishing_is_whole(tmp_path: Path, words_format: str) -> None:
     site = tmp_path / "site"
     build(site, ("words",), deck_and_result(tmp_path, "a", "A"), deck_and_result(tmp_path, "b", "B"))
-    leftovers = [p.name for p in site.iterdir() if p.name.startswith(".") and p.name != ".deckcheck.lock"]
-    assert leftovers == []
+    hidden = sorted(p.name for p in site.iterdir() if p.name.startswith("."))
+    assert hidden == [".current", ".deckcheck.lock", ".generations"]
+    assert [p.name for p in site.iterdir() if p.is_symlink() and not p.exists()] == []
     manifest = json.loads((site / "manifest.json").read_text())
     assert [entry["stem"] for entry in manifest["decks"]] == ["a", "b"]
 
@@ -137,3 +139,22 @@ def test_the_index_shows_descriptions_thumbnails_search_and_colab_links() -> Non
     assert '<img src="assets/0123-a-title.png" alt="Title slide of Tensors"' in page
     assert 'href="https://colab.research.google.com/github/course/lectures/blob/gh-pages/a.ipynb"' in page
     assert '<script src="pagefind/pagefind-ui.js"></script>' in page and 'id="search"' in page
+
+
+def test_a_site_published_before_generations_is_taken_over_whole(tmp_path: Path, words_format: str) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    entry = SiteEntry(str(tmp_path / "old.md"), "old", "Old", files={"words": "old.words.txt"})
+    (site / "manifest.json").write_text(json.dumps({"decks": [entry.__dict__]}))
+    (site / "old.words.txt").write_text("old words")
+    (site / "assets").mkdir()
+    (site / "assets" / "0123-old.png").write_text("an old asset")
+    (site / ".staging-abc").mkdir()  # a killed build's, from before (no build holds it, it is old)
+    os.utime(site / ".staging-abc", (0, 0))
+    (site / "CNAME").write_text("lectures.example.org")  # not deckcheck's: left alone
+    build(site, ("words",), deck_and_result(tmp_path, "new", "New"))
+    assert (site / "old.words.txt").is_symlink() and (site / "old.words.txt").read_text() == "old words"
+    assert (site / "assets").is_symlink() and (site / "assets" / "0123-old.png").read_text() == "an old asset"
+    assert (site / "new.words.txt").is_symlink() and not (site / ".staging-abc").exists()
+    assert not (site / "CNAME").is_symlink() and (site / "CNAME").read_text() == "lectures.example.org"
+    assert set(read_manifest(site)) == {str(tmp_path / "old.md"), str(tmp_path / "new.md")}

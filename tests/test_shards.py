@@ -3,14 +3,20 @@ a sharded build's sites assembled into one."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
-from helpers import deckcheck
+from helpers import ROOT, deckcheck
+from test_site_faults import publish_build
 
 from deckcheck.check.shards import parse_shard, split
+from deckcheck.publish.fit import browser
 from deckcheck.publish.marp import browser_path
 from deckcheck.read.parser import parse_text
 
@@ -104,3 +110,113 @@ def test_shard_sites_assemble_into_one_site(tmp_path: Path) -> None:
         assert (tmp_path / "site" / f"{stem}.html").is_file() and f'href="{stem}.html"' in index
     run = deckcheck("assemble", "nowhere", cwd=tmp_path, cache=cache)
     assert run.returncode == 2 and "not a deckcheck site" in run.stderr
+
+
+def _tree(folder: Path) -> dict[str, bytes | str]:
+    """Everything in a folder, links as their targets: to see that nothing changed."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        found[name] = (
+            f"-> {os.readlink(path)}" if path.is_symlink() else path.read_bytes() if path.is_file() else ""
+        )
+    return found
+
+
+def _shard(folder: Path, *stems: str) -> Path:
+    publish_build(str(folder), "s1z", stems)
+    return folder
+
+
+def _files_of(shard: Path) -> Path:
+    """Where a shard's files are: its current generation."""
+    return shard / ".current" if (shard / ".current").exists() else shard
+
+
+def _tamper(shard: Path, stem: str, **files: str) -> None:
+    manifest = _files_of(shard) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    for entry in data["decks"]:
+        if entry["stem"] == stem:
+            entry["files"].update(files)
+    manifest.unlink()  # a hard link another generation may share: a new file
+    manifest.write_text(json.dumps(data))
+
+
+@pytest.mark.skipif(not (ROOT / "node_modules" / "pagefind").is_dir(), reason="needs pagefind (make)")
+def test_assemble_refuses_names_outside_a_shard_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    target = _shard(tmp_path / "site", "alpha")
+    (tmp_path / "secret.html").write_text("not the site's")
+    before = _tree(target)
+    wrong = {
+        "../secret.html": "is not a plain file name inside the site",
+        "/etc/passwd": "is not a file name inside the site",
+        "javascript:alert(1)": "is not a file name inside the site",
+        "assets/../../secret.html": "is not a plain file name inside the site",
+    }
+    for number, (name, why) in enumerate(wrong.items()):
+        shard = _shard(tmp_path / f"shard-{number}", "beta")
+        _tamper(shard, "beta", html=name)
+        run = deckcheck("assemble", str(shard), "--site", "site", cwd=tmp_path, cache=tmp_path / "cache")
+        assert run.returncode == 2 and run.stdout == "", run.stdout + run.stderr
+        assert run.stderr.count("\n") == 1 and run.stderr.startswith("deckcheck: error: "), run.stderr
+        assert f"{name!r} {why}" in run.stderr, run.stderr
+        assert _tree(target) == before
+    shard = _shard(tmp_path / "shard-link", "beta")
+    (_files_of(shard) / "beta.pdf").unlink()
+    (_files_of(shard) / "beta.pdf").symlink_to("/etc/passwd")
+    run = deckcheck("assemble", str(shard), "--site", "site", cwd=tmp_path, cache=tmp_path / "cache")
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "beta.pdf is a symbolic link" in run.stderr and _tree(target) == before
+
+
+@pytest.mark.skipif(not (ROOT / "node_modules" / "pagefind").is_dir(), reason="needs pagefind (make)")
+def test_assemble_refuses_a_stem_another_deck_has_in_the_target(tmp_path: Path) -> None:
+    target = _shard(tmp_path / "site", "alpha")
+    shard = _shard(tmp_path / "shard", "beta")
+    manifest = _files_of(shard) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["decks"][0].update(deck="slides/other/alpha.md", stem="alpha")
+    manifest.unlink()
+    manifest.write_text(json.dumps(data))
+    before = _tree(target)
+    run = deckcheck("assemble", "shard", "--site", "site", cwd=tmp_path, cache=tmp_path / "cache")
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "alpha is slides/alpha.md's (in site) and slides/other/alpha.md's (in shard)" in run.stderr
+    assert _tree(target) == before
+
+
+@pytest.mark.skipif(browser_path() is None, reason="needs Chromium (make installs it)")
+def test_an_assembled_site_answers_a_search(tmp_path: Path) -> None:
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    _shard(tmp_path / "shard-1", "alpha")
+    publish_build(str(tmp_path / "shard-2"), "s2z", ("beta",))
+    run = deckcheck(
+        "assemble", "shard-1", "shard-2", "--site", "site", cwd=tmp_path, cache=tmp_path / "cache"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    site = tmp_path / "site"
+    assert (
+        'id="search"' in (site / "index.html").read_text()
+        and (site / "pagefind" / "pagefind-ui.js").is_file()
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with browser(browser_path()) as chromium:
+            page = chromium.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+            page.fill("#search input", "words2z")
+            page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
+            links = [
+                link.get_attribute("href") for link in page.query_selector_all(".pagefind-ui__result-link")
+            ]
+    finally:
+        server.shutdown()
+    assert links == ["/beta.html#1"]
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass

@@ -364,9 +364,15 @@ def command_init(args: argparse.Namespace) -> int:
 
 
 def command_assemble(args: argparse.Namespace) -> int:
-    from deckcheck.publish.site import assemble
+    from deckcheck.publish.assemble import assemble
+    from deckcheck.publish.site import cannot_publish
 
-    for deck in assemble(args.site, args.sources):
+    try:
+        added = assemble(args.site, args.sources, say=print)
+    except OSError as error:
+        print(f"deckcheck: {cannot_publish(args.site, error)}", file=sys.stderr)
+        return 1
+    for deck in added:
         print(f"assembled: {deck}")
     print(f"site: {args.site / 'index.html'}")
     return 0

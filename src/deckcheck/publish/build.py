@@ -21,7 +21,7 @@ from deckcheck.publish.jobs import ProduceJob
 from deckcheck.publish.manifest import SiteEntry
 from deckcheck.publish.marp import MarpError, browser_path, render_folder, renderer_command
 from deckcheck.publish.search import SearchError, build_search
-from deckcheck.publish.site import Site
+from deckcheck.publish.site import Site, cannot_publish
 from deckcheck.publish.thumbnail import title_slide_png
 from deckcheck.read.project import DECKS_FOLDER, cache_root, course_root, project_root
 from deckcheck.read.settings import project_settings
@@ -157,6 +157,19 @@ class _Build:
                 outcome.failed = True
                 return outcome
         self.checked_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        try:
+            published = self._publish(decks, ready, stems, outcome)
+        except OSError as error:  # a full disk, a site folder that cannot be written
+            self.say(f"deckcheck: {cannot_publish(self.site.folder, error)}")
+            outcome.failed = True
+            return outcome
+        outcome.published = [str(item.deck.path) for item in published]
+        return outcome
+
+    def _publish(
+        self, decks: Sequence[Deck], ready: list[DeckInBuild], stems: dict[str, str], outcome: BuildOutcome
+    ) -> list[DeckInBuild]:
+        """Render the ready decks into a staging folder, then publish them with the site's next generation."""
         with self.site.staging() as staged, self._chromium(ready) as chromium:
             published = self._render(staged, ready, outcome, chromium)
             previous = self.site.entries()
@@ -173,8 +186,7 @@ class _Build:
                 self.site.publish(staged, files, updates, self._search, self._repository(decks))
                 if chromium is not None and published and self._audits():
                     self._audit_index(chromium)
-        outcome.published = [str(item.deck.path) for item in published]
-        return outcome
+        return published
 
     def _marp_formats(self) -> list[str]:
         return [marp for name in self.options.formats if (marp := FORMATS[name].marp)]

@@ -30,6 +30,7 @@ class BlockOptions:
     requires: tuple[str, ...] = ()
     alt: str | None = None  # the alt text of the block's figures
     filterwarnings: tuple[str, ...] = ()  # pytest-style warning filters for this block
+    errors_allowed: bool = False  # an exception is shown, not a failure (Quarto's `error: true`)
 
     @property
     def skip_execution(self) -> bool:
@@ -109,6 +110,7 @@ class DeckSettings:
     timeout: float | None = None  # seconds per block, unless the block or the command line says
     requires: tuple[str, ...] = ()  # resources every block needs
     filterwarnings: tuple[str, ...] = ()  # pytest-style warning filters for every block
+    dialect: str = ""  # how slides and blocks are written (read/dialects.py); "" to tell from the file
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,8 @@ def deck_key(
         "format": FORMAT,
         "filters": list(filters),
         "blocks": [[block.code, block.info] for block in deck.blocks],
+        "deck": str(deck.path.absolute()),  # no two decks share a result
+        "text": "" if deck.blocks else deck.text,  # a deck with no block: nothing else tells it apart
         "settings": repr(deck.settings),
         "files": files,
         "runtime": runtime,

@@ -180,7 +180,9 @@ class DeckSession:
         if block.options.raises_exception:
             expected = "expected an exception: the block raised none"
             return Failure(block.first_code_line, block.slide, expected) if error is None else None
-        return None if error is None else self.reader.error(block, error, run.error)
+        if error is None or block.options.errors_allowed:
+            return None
+        return self.reader.error(block, error, run.error)
 
     def _session_failure(self, block: Block, problems: object) -> Failure | None:
         """The first example of a session that went wrong, at its `>>> ` line."""

@@ -14,7 +14,14 @@ from markdown_it.token import Token
 
 from deckcheck.deck import Block, Deck, DeckSettings, ImageRef, Problem, Slide, source_lines
 from deckcheck.read import bounded_yaml
-from deckcheck.read.fences import OptionError, is_block, is_session, parse_options
+from deckcheck.read.dialects import (
+    dialect_of,
+    foreign_cell,
+    is_quarto_cell,
+    quarto_rulers,
+    quarto_slide_level,
+)
+from deckcheck.read.fences import OptionError, is_block, is_session, parse_options, quarto_block_options
 from deckcheck.read.marp_markdown import heading_levels, insert_heading_rulers, marp_parser
 from deckcheck.read.project import course_root
 from deckcheck.read.settings import (
@@ -78,21 +85,27 @@ def _broken(path: Path, text: str, problem: Problem, deck: Deck | None = None) -
 
 
 def parse_text(path: Path, text: str, project: ProjectSettings | None = None) -> Deck:
-    tokens = _markdown().parse(text)
-    front_text, front_start = _front_matter_text(text, tokens)
-    tokens = insert_heading_rulers(tokens, heading_levels(front_text, tokens))
-    slides = _slides(tokens, len(source_lines(text)))
+    parsed = _markdown().parse(text)
+    front_text, front_start = _front_matter_text(text, parsed)
+    tokens = insert_heading_rulers(parsed, heading_levels(front_text, parsed))
     front_matter, problems = _read_front_matter(front_text, front_start)
     settings, settings_lines, settings_problems = _settings(
         front_matter, front_text, front_start, tokens, project or ProjectSettings()
     )
     problems.extend(settings_problems)
+    dialect = dialect_of(path, front_matter, settings.dialect)
+    if dialect == "quarto":
+        tokens = quarto_rulers(parsed, quarto_slide_level(front_matter), "title" in front_matter)
+    slides = _slides(tokens, len(source_lines(text)))
     blocks: list[Block] = []
     images: list[ImageRef] = []
     lines = source_lines(text)
+    foreign: list[Problem] = []
     for slide, token in _tokens_with_slides(tokens):
-        if token.type == "fence" and is_block(token.info, token.content):
-            block, problem = _block(len(blocks), slide, token)
+        if token.type == "fence" and (why := foreign_cell(token.info, dialect)) is not None:
+            foreign.append(Problem((token.map or [0])[0] + 1, slide, why))
+        elif token.type == "fence" and _runs(token, dialect):
+            block, problem = _block(len(blocks), slide, token, dialect)
             blocks.append(block)
             problems.extend([problem] if problem else [])
         elif token.type == "inline":
@@ -100,6 +113,7 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
         elif token.type == "html_block":
             images.extend(_html_images(token.content, token.map, slide, lines))
     problems.extend(_missing_images(path, images))
+    problems.extend(foreign[:1])  # the first says what to do; the others would say the same
     return Deck(
         path=path,
         text=text,
@@ -226,11 +240,18 @@ def _tokens_with_slides(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
             yield slide, token
 
 
-def _block(index: int, slide: int, token: Token) -> tuple[Block, Problem | None]:
+def _runs(token: Token, dialect: str) -> bool:
+    """Whether a fence is a block the deck's dialect runs (Quarto shows plain ```python fences)."""
+    if dialect == "quarto":
+        return is_quarto_cell(token.info)
+    return is_block(token.info, token.content)
+
+
+def _block(index: int, slide: int, token: Token, dialect: str = "marp") -> tuple[Block, Problem | None]:
     start, end = token.map or (0, 1)
     problem = None
     try:
-        options = parse_options(token.info)
+        options = quarto_block_options(token.content) if dialect == "quarto" else parse_options(token.info)
     except OptionError as error:
         options = parse_options("python")
         problem = Problem(start + 1, slide, str(error))

@@ -90,12 +90,21 @@ def _name(key: str, value: object) -> str:
     return value
 
 
+def _dialect(key: str, value: object) -> str:
+    from deckcheck.read.dialects import DIALECTS
+
+    if value not in DIALECTS:
+        raise ValueError(f"{key} must be one of {', '.join(DIALECTS)}, not {quoted(value)}")
+    return str(value)
+
+
 DECK_KEYS: dict[str, Callable[[str, object], object]] = {
     "setup": _code,
     "execute": _flag,
     "timeout": _number,
     "requires": _resources,
     "filterwarnings": _filters,
+    "dialect": _dialect,
 }
 PROJECT_KEYS: dict[str, Callable[[str, object], object]] = {
     **DECK_KEYS,

@@ -218,3 +218,11 @@ def test_the_old_entry_points_still_run():
             [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60
         )
         assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("package", sorted(RANK))
+def test_each_package_lists_its_modules_and_says_what_it_may_import(package: str) -> None:
+    module = importlib.import_module(f"deckcheck.{package}")
+    found = {info.name for info in pkgutil.iter_modules(module.__path__) if info.name != "__main__"}
+    assert sorted(module.__all__) == sorted(found)
+    assert module.__doc__ and "import" in module.__doc__

@@ -4,4 +4,7 @@ Runs in the checker. May import: the vocabulary (deckcheck.deck, errors, text, .
 standard library, markdown-it-py and PyYAML; nothing that runs code.
 """
 
-__all__ = ["alt_text", "discover", "fences", "imports", "marp_markdown", "parser", "project", "settings"]
+__all__ = [
+    "alt_text", "bounded_yaml", "dialects", "discover", "fences", "imports", "marp_markdown", "parser", "project",
+    "settings",
+]  # fmt: skip

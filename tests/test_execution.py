@@ -186,3 +186,44 @@ def test_a_message_of_several_lines_is_shown_whole_under_its_first(cache: Path) 
     second = run.lines.index("long-message.md:9: slide 1: ValueError: line 1 (after the failure at line 5)")
     shown = run.lines[second + 1 : second + 41]
     assert shown == [f"    line {n}" for n in range(2, 41)] + ["    (20 more lines)"], run.stdout
+
+
+def test_a_failed_assert_shows_the_values_it_compared(cache: Path) -> None:
+    run = check(cache, "asserts.md")
+    assert "asserts.md:11: slide 1: AssertionError: assert 0.0312 < (0.75 * 0.04)" in run.lines, run.stdout
+    second = run.lines.index(
+        "asserts.md:16: slide 1: AssertionError: three shapes (after the failure at line 11)"
+    )
+    assert run.lines[second + 1 : second + 3] == ["    assert 2 == 3", "     +  where 2 = len([1, 2])"], (
+        run.stdout
+    )
+    assert run.last_line == "1 passed, 2 failed, 0 skipped"
+
+
+def test_rewriting_asserts_changes_nothing_a_block_does(cache: Path, monkeypatch) -> None:
+    import asyncio
+
+    from deckcheck.check.checker import Checker, CheckOptions
+    from deckcheck.read.parser import read_deck
+
+    monkeypatch.setenv("DECKCHECK_CACHE", str(cache))
+
+    def run() -> list[tuple[str, str, str]]:
+        result = asyncio.run(
+            Checker(CheckOptions(use_cache=False, jobs=1)).check([read_deck(DECKS / "asserts.md")])
+        )
+        return [
+            (block.status, block.output, block.failure.summary if block.failure else "")
+            for block in result[0].blocks
+        ]
+
+    monkeypatch.setenv("DECKCHECK_ASSERT_VALUES", "0")
+    plain = run()
+    monkeypatch.delenv("DECKCHECK_ASSERT_VALUES")
+    rewritten = run()
+    assert [(status, output) for status, output, _ in plain] == [
+        (status, output) for status, output, _ in rewritten
+    ]
+    assert plain[0][1] == "mse 0.0312\n"
+    assert [summary for *_, summary in plain] == ["", "AssertionError", "AssertionError: three shapes"]
+    assert rewritten[1][2] == "AssertionError: assert 0.0312 < (0.75 * 0.04)"

@@ -21,7 +21,7 @@ import deckcheck
 SRC = Path(deckcheck.__file__).parent
 RANK = {"read": 1, "in_kernel": 1, "kernel": 2, "check": 3, "report": 4, "publish": 5, "commands": 6}
 SHIMS = {"deckcheck.__main__", "deckcheck.pre_commit", "deckcheck.workflow_lint"}
-KERNEL_SIDE_ALLOWED = {"IPython", "ipykernel"}  # besides the standard library
+KERNEL_SIDE_ALLOWED = {"IPython", "ipykernel", "_pytest"}  # besides the standard library; pytest optional
 KERNEL_SIDE_VOCABULARY = {"deckcheck.env_names", "deckcheck.jupyter_internals"}
 
 

@@ -11,5 +11,6 @@ MEMORY_LIMIT = "DECKCHECK_MEMORY_LIMIT"  # bytes per kernel
 MEMORY_SHARED = "DECKCHECK_MEMORY_SHARED"  # bytes a forked kernel inherits from the fork server
 OUTPUT_LIMIT = "DECKCHECK_OUTPUT_LIMIT"  # characters of printed output kept per block
 CRASH_LOG = "DECKCHECK_CRASH_LOG"  # where faulthandler writes and cell files are listed
+ASSERT_VALUES = "DECKCHECK_ASSERT_VALUES"  # "0": a failed assert says only what Python says
 STANDINS = "DECKCHECK_STANDINS"  # JSON: {absolute path: stand-in name}
 THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # thread pools, set per kernel

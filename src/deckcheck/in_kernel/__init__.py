@@ -9,6 +9,6 @@ every kernel imports these modules before its first block.
 """
 
 __all__ = [
-    "boot", "checkpoints", "deck_warnings", "doctest_sessions", "import_hook", "offline_data", "output", "queries",
-    "standins", "writes",
+    "asserts", "boot", "checkpoints", "deck_warnings", "doctest_sessions", "import_hook",
+    "offline_data", "output", "queries", "standins", "writes",
 ]  # fmt: skip

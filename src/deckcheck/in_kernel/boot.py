@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from deckcheck import env_names
-from deckcheck.in_kernel import output, standins
+from deckcheck.in_kernel import asserts, output, standins
 from deckcheck.in_kernel.import_hook import after_import
 from deckcheck.in_kernel.writes import before_cell, credit_writes, watch_writes
 from deckcheck.jupyter_internals import cell_numbers, run_exit_handlers
@@ -94,6 +94,7 @@ def release_free_memory(result: Any = None) -> None:
 def prepare(shell: Any) -> None:
     """Ready a shell for a deck: output bounds, figures, stand-in records, crash log."""
     shell.run_line_magic("colors", "nocolor")
+    asserts.install(shell)
     cap = output.OutputCap(int(os.environ.get(env_names.OUTPUT_LIMIT) or 1_000_000))
     cap.wrap(sys.stdout)
     cap.wrap(sys.stderr)

@@ -7,7 +7,7 @@ index and search. Runs in the checker. May import: the vocabulary, read, check, 
 """
 
 __all__ = [
-    "accessibility", "assemble", "build", "fit", "formats", "generated_copy", "handout", "html_filter",
-    "index_page", "jobs",
-    "labels", "manifest", "marp", "notebook", "search", "site", "thumbnail",
+    "accessibility", "assemble", "build", "fit", "formats", "generated_copy", "handout",
+    "html_filter", "index_page", "jobs", "labels", "manifest", "marp", "notebook", "search", "site",
+    "thumbnail",
 ]  # fmt: skip

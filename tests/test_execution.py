@@ -227,3 +227,19 @@ def test_rewriting_asserts_changes_nothing_a_block_does(cache: Path, monkeypatch
     assert plain[0][1] == "mse 0.0312\n"
     assert [summary for *_, summary in plain] == ["", "AssertionError", "AssertionError: three shapes"]
     assert rewritten[1][2] == "AssertionError: assert 0.0312 < (0.75 * 0.04)"
+
+
+def test_under_github_actions_a_failure_is_an_annotation_and_the_job_has_a_summary(
+    cache: Path, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    run = check(cache, "failing.md", GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary))
+    assert (
+        "::error file=failing.md,line=13,title=slide 2::AssertionError: y is 42%0Aassert 42 == 43"
+        in run.lines
+    ), run.stdout
+    table = summary.read_text()
+    assert "| `failing.md` | **FAILED** | 2 | 1 | 0 |" in table, table
+    assert table.rstrip().endswith("2 passed, 1 failed, 0 skipped")
+    plain = check(cache, "failing.md")
+    assert not any(line.startswith("::") for line in plain.lines)

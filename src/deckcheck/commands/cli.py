@@ -241,11 +241,22 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
         raise
     if checker.cache_problem:
         print(f"deckcheck: warning: {checker.cache_problem}", file=sys.stderr)
+    report_to_github(decks, results)
     if args.junit_xml:
         from deckcheck.report.junit import write_junit
 
         write_junit(args.junit_xml, decks, results)
     return decks, results, console
+
+
+def report_to_github(decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
+    """Under GitHub Actions: annotations on the decks' lines, and the job summary."""
+    from deckcheck.report import github
+
+    if github.in_github_actions():
+        for line in github.annotation_lines(decks, results):
+            print(line, flush=True)
+        github.write_summary(decks, results)
 
 
 def _shard(text: str) -> Shard:

@@ -4,6 +4,7 @@
 //   THEMES    a theme folder that replaces the config's themeSet, or -
 //   html      DIR/NAME.html, the presentation (bespoke template)
 //   pdf       DIR/NAME.pdf, with the speaker notes and an outline
+//   pptx      DIR/NAME.pptx, a PowerPoint file of the slides (as images) with the speaker notes
 //   measure   DIR/.measure/NAME.html, every slide laid out at once (bare template), for the fit
 //             check, the accessibility audit and the handout
 //   notes     DIR/.notes/NAME.json, each slide's speaker notes as marp-core renders them:
@@ -32,6 +33,7 @@ const themeSet = themes === '-' ? [] : ['--theme-set', themes]
 const options = {
   html: ['--output', dir],
   pdf: ['--output', dir, '--pdf', '--pdf-notes', '--pdf-outlines'],
+  pptx: ['--output', dir, '--pptx'],
   measure: ['--output', `${dir}/.measure`, '--template', 'bare'],
 }
 

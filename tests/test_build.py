@@ -340,3 +340,23 @@ def test_a_word_on_one_slide_is_found_by_the_sites_search(built) -> None:
         server.shutdown()
     assert links == ["/deck-b.html#2"]
     assert [v for v in violations if v[1] in ("serious", "critical")] == []  # the search box's too
+
+
+def test_pptx_is_a_format_off_by_default_with_a_slide_per_slide_and_the_notes(tmp_path: Path) -> None:
+    import zipfile
+
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (decks / "talk.md").write_text(
+        "---\nmarp: true\n---\n\n# One\n\n<!-- Say one. -->\n\n---\n\n# Two\n\n```python\nprint(2)\n```\n"
+    )
+    run = build(decks, tmp_path / "site", tmp_path / "cache", "--formats", "html,pptx")
+    assert run.returncode == 0, run.stdout + run.stderr
+    with zipfile.ZipFile(tmp_path / "site" / "talk.pptx") as pptx:
+        names = pptx.namelist()
+        assert len([n for n in names if n.startswith("ppt/slides/slide") and n.endswith(".xml")]) == 2
+        notes = [
+            pptx.read(n).decode() for n in names if n.startswith("ppt/notesSlides/") and n.endswith(".xml")
+        ]
+    assert any("Say one." in text for text in notes)
+    assert 'href="talk.pptx">PowerPoint</a>' in (tmp_path / "site" / "index.html").read_text()

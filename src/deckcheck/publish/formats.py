@@ -48,6 +48,7 @@ FORMATS: dict[str, OutputFormat] = {
             "handout", "-handout.pdf", "handout", produce=_handout, needs=("measure", "notes"), browser=True
         ),
         OutputFormat("ipynb", ".ipynb", "notebook", produce=_notebook),
+        OutputFormat("pptx", ".pptx", "PowerPoint", marp="pptx"),  # off by default: --formats
     )
 }
 DEFAULT_FORMATS = ("html", "pdf", "handout", "ipynb")

@@ -62,6 +62,7 @@ class PreviewState:
     def checked(self, result: DeckResult) -> None:
         """A deck's check finished (before its page is rendered again)."""
         run = "cached" if result.cached else "resumed" if result.resumed_from else "full"
+        ran = not result.cached  # a cached result keeps the resume of the run that stored it: not this one's
         with self.changed:
             self.checks[result.path] = {
                 "path": result.path,
@@ -72,8 +73,8 @@ class PreviewState:
                 "ok": result.ok,
                 "duration": round(result.duration, 3),
                 "run": run,
-                "resumed_from_block": result.resumed_from or None,
-                "no_resume": result.no_resume or None,
+                "resumed_from_block": (result.resumed_from or None) if ran else None,
+                "no_resume": (result.no_resume or None) if ran else None,
             }
 
     def status(self) -> str:

@@ -52,7 +52,7 @@ class Serve:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             connection.putrequest("GET", path, skip_host=True)
-            connection.putheader("Host", host or f"127.0.0.1:{self.port}")
+            connection.putheader("Host", f"127.0.0.1:{self.port}" if host is None else host)
             connection.endheaders()
             response = connection.getresponse()
             return response.status, response.read().decode()
@@ -215,7 +215,9 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve, Pat
     assert tagged_processes(serve.tag) == []
 
 
-@pytest.mark.parametrize("path", ["/%00", "/steps%00.html", "/%ff%fe.html", "/a%00b/c", "/..%2f..%2fetc%2fpasswd%00"])
+@pytest.mark.parametrize(
+    "path", ["/%00", "/steps%00.html", "/%ff%fe.html", "/a%00b/c", "/..%2f..%2fetc%2fpasswd%00"]
+)
 def test_a_malformed_url_is_a_400_and_no_traceback(steps: tuple[Serve, Path], path: str) -> None:
     serve, _ = steps
     code, body = serve.request(path)
@@ -225,7 +227,9 @@ def test_a_malformed_url_is_a_400_and_no_traceback(steps: tuple[Serve, Path], pa
     assert "Traceback" not in serve.output()
 
 
-@pytest.mark.parametrize("host", ["evil.example:{port}", "evil.example", "127.0.0.1:1", "", "localhost.evil:{port}"])
+@pytest.mark.parametrize(
+    "host", ["evil.example:{port}", "evil.example", "127.0.0.1:1", "", "localhost.evil:{port}"]
+)
 def test_a_request_for_another_host_is_refused(steps: tuple[Serve, Path], host: str) -> None:
     serve, _ = steps
     for path in ("/steps.html", "/_deckcheck/status", "/"):

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import html
+import ipaddress
 import json
+import sys
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -90,19 +93,102 @@ class PreviewState:
             self.changed.notify_all()
 
 
+@dataclass(frozen=True)
+class HostCheck:
+    """The Host headers serve answers: the address it was given, and on loopback its other
+    names; bound to every interface, any IP address. A page of another site that a DNS name
+    rebound to this address gets nothing (its requests name that site)."""
+
+    names: frozenset[str]
+    port: int
+    any_address: bool
+
+    @classmethod
+    def bound_to(cls, host: str, port: int) -> HostCheck:
+        everywhere = is_loopback(host) or _unspecified(host)
+        names = {host, "localhost", "127.0.0.1", "::1"} if everywhere else {host}
+        authorities = {_authority(name.lower(), port) for name in names}
+        if port == 80:
+            authorities |= {_authority(name.lower(), 0) for name in names}
+        return cls(frozenset(authorities), port, _unspecified(host))
+
+    def accepts(self, header: str) -> bool:
+        header = header.strip().lower()
+        if header in self.names:
+            return True
+        name, _, port = header.rpartition(":")
+        return self.any_address and port == str(self.port) and _ip_address(name.strip("[]"))
+
+
+def is_loopback(host: str) -> bool:
+    return host.lower() == "localhost" or (_ip_address(host) and ipaddress.ip_address(host).is_loopback)
+
+
+def _unspecified(host: str) -> bool:
+    return _ip_address(host) and ipaddress.ip_address(host).is_unspecified
+
+
+def _ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _authority(name: str, port: int) -> str:
+    name = f"[{name}]" if ":" in name else name
+    return f"{name}:{port}" if port else name
+
+
+def malformed(target: str) -> bool:
+    """Whether a request's target is no path serve can look up: not absolute, not UTF-8 once
+    unquoted, or with control characters (a NUL would reach the file system's calls)."""
+    try:
+        path = urllib.parse.unquote(urllib.parse.urlsplit(target).path, errors="strict")
+    except ValueError:  # UnicodeDecodeError too
+        return True
+    return not target.startswith("/") or any(ord(char) < 32 or char == "\x7f" for char in path)
+
+
 def failure_text(deck: Deck, result: DeckResult) -> str:
     parts = [report.problem_line(str(deck.path), problem) for problem in result.problems]
     parts += [report.failure_report(deck, block) for block in result.blocks if block.status == "failed"]
     return "\n\n".join(parts)
 
 
-def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler]:
+def _handler(folder: Path, state: PreviewState, hosts: HostCheck) -> type[SimpleHTTPRequestHandler]:
     class Handler(SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, directory=str(folder), **kwargs)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
+
+        def parse_request(self) -> bool:
+            """Refuse, before any method runs, a request for another host or a malformed path."""
+            if not super().parse_request():
+                return False
+            if not hosts.accepts(self.headers.get("Host", "")):
+                self._plain(
+                    HTTPStatus.FORBIDDEN, "deckcheck: this preview answers only requests for its own address"
+                )
+                return False
+            if malformed(self.path):
+                self._plain(HTTPStatus.BAD_REQUEST, "deckcheck: malformed URL")
+                return False
+            return True
+
+        def _plain(self, status: HTTPStatus, line: str) -> None:
+            body = (line + "\n").encode()
+            self.close_connection = True
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
@@ -169,6 +255,21 @@ def _handler(folder: Path, state: PreviewState) -> type[SimpleHTTPRequestHandler
 
 def _grown(events: list[str], count: int) -> bool:
     return len(events) > count
+
+
+class _Server(ThreadingHTTPServer):
+    """One thread a request; a request that fails costs one line, never a traceback."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type, say: Callable[[str], None]) -> None:
+        super().__init__(address, handler)
+        self.say = say
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | TimeoutError):
+            self.say(f"deckcheck: a preview request failed: {type(error).__name__}: {error}")
 
 
 class PreviewServer:
@@ -268,13 +369,25 @@ class PreviewServer:
         files = [file for inputs in self.watched.values() for file in inputs] + self.style_inputs()
         return {file.parent for file in files if file.parent.is_dir()}
 
+    def listen(self, host: str, port: int) -> _Server:
+        """Bind the address (a port of 0 picks one); warn when it is reachable from elsewhere."""
+        server = _Server((host, port), SimpleHTTPRequestHandler, self.say)
+        server.RequestHandlerClass = _handler(
+            self.folder, self.state, HostCheck.bound_to(host, server.server_address[1])
+        )
+        if not is_loopback(host):
+            self.say(
+                f"deckcheck: warning: serving on {host}, not only on this machine: anyone on the network "
+                "can read the previews and the status (the decks' outputs, failures and paths)"
+            )
+        return server
+
     def serve(self, host: str, port: int) -> None:
         import watchfiles
 
         self.folder.mkdir(parents=True, exist_ok=True)
         self.refresh(self.paths)
-        server = ThreadingHTTPServer((host, port), _handler(self.folder, self.state))
-        server.daemon_threads = True
+        server = self.listen(host, port)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         announced = False  # the address is given once the watcher runs: a save right after it counts
         try:

@@ -390,7 +390,8 @@ def command_serve(args: argparse.Namespace) -> int:
         print(text, flush=True)
 
     budget = DEFAULT_BUDGET if args.checkpoint_memory is None else args.checkpoint_memory
-    server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget)
+    roots = args.paths or ["slides"]
+    server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget, roots=roots)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -167,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--shard", type=_shard, metavar="K/N", help="only shard K of N (1-based)")
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
     _check_arguments(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; another lets anyone reaching it read the previews)",
+    )
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.add_argument(
         "--checkpoint-memory",

@@ -53,6 +53,7 @@ def server(tmp_path: Path):
     threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
     try:
         port = int(_wait_for(lines, r"preview: http://127\.0\.0\.1:(\d+)/").group(1))
+        _first_checks(f"http://127.0.0.1:{port}", "deck-b")
         yield process, lines, f"http://127.0.0.1:{port}", tmp_path / "decks" / "deck-b.md", tag
     finally:
         if process.poll() is None:
@@ -63,6 +64,21 @@ def server(tmp_path: Path):
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
+
+
+def _first_checks(base: str, stem: str = "", timeout: float = 90) -> None:
+    """Wait until every deck's first check is done (serve answers before), and the page of
+    `stem` is rendered."""
+    import json
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        decks = json.loads(_get(f"{base}/_deckcheck/status"))["decks"]
+        checked = decks and all(deck["state"] == "checked" for deck in decks)
+        if checked and not (stem and "deckcheck: checking" in _get(f"{base}/{stem}.html")):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the first checks did not finish within {timeout} s")
 
 
 def test_saving_a_deck_rechecks_it_and_reloads_the_page_with_its_failures(server) -> None:
@@ -117,6 +133,7 @@ def test_saving_the_theme_re_renders_the_open_decks(tmp_path: Path) -> None:
     try:
         port = _wait_for(lines, r"preview: http://127\.0\.0\.1:(\d+)/").group(1)
         base = f"http://127.0.0.1:{port}"
+        _first_checks(base, "deck-b")
         assert "rebeccapurple" not in _get(f"{base}/deck-b.html")
         theme = project / "themes" / "deckcheck.css"
         theme.write_text(theme.read_text() + "\nsection h1 { color: rebeccapurple; }\n")
@@ -149,6 +166,7 @@ def test_saving_an_edit_of_the_last_block_resumes_and_the_status_says_so(tmp_pat
         def status() -> dict:
             return json.loads(_get(f"http://127.0.0.1:{port}/_deckcheck/status"))["decks"][0]
 
+        _first_checks(f"http://127.0.0.1:{port}")
         first = status()
         assert (first["run"], first["passed"], first["resumed_from_block"]) == ("full", 3, None)
         deck.write_text(deck.read_text().replace("assert total == 1", "assert total == 1, 'once'"))

@@ -149,15 +149,18 @@ class Checker:
             python=python,
         )
         server = server or (await starting if starting is not None else None)
-        interrupted = True
+        outcome = "failed"
         try:
             await self._run_decks(decks, pending, keys, done, options, jobs, server)
-            interrupted = False
+            outcome = "done"
+        except asyncio.CancelledError:
+            outcome = "cancelled"  # serve cancels a check when a save makes it stale
+            raise
         finally:
-            if server is not None and self.keep_fork_server and not interrupted:
-                self.server = server
+            if server is not None and self.keep_fork_server and outcome != "failed":
+                self.server = server  # its forks were killed; the next check forks it again
             elif server is not None:
-                server.close(now=interrupted)
+                server.close(now=outcome != "done")
                 self.server = None
 
     def _keep(self, write: Callable[[], None]) -> None:

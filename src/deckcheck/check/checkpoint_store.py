@@ -20,6 +20,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +114,16 @@ class CheckpointStore:
         self.decks[str(deck.path)] = DeckHistory(
             prefixes(deck), list(results), cells, writers, {**kept, **taken}
         )
+
+    def discard(self, checkpoints: Iterable[Checkpoint]) -> None:
+        """End checkpoints that a cancelled run took and the store never recorded."""
+        for checkpoint in checkpoints:
+            _end(checkpoint)
+
+    def forget(self, path: str) -> None:
+        """A deck that is gone: end its checkpoints and its history."""
+        history = self.decks.pop(path, None)
+        self.discard(history.checkpoints.values() if history else ())
 
     def memory(self) -> int:
         """The checkpoints' memory: proportional set size, so pages they share count once."""

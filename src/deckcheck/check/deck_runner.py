@@ -96,6 +96,7 @@ class DeckRunner:
             return session, _Outcome(), ()
         if session.resumed is None:
             plan = None  # the checkpoint could not resume: a full run
+        taken: dict[int, Checkpoint] = {}  # this run's checkpoints, until the store has them
         try:
             problem = await self._setup(session) if plan is None else None
             if problem is not None:
@@ -104,13 +105,15 @@ class DeckRunner:
                 return results, _Outcome(), (problem,)
             if plan is not None:
                 session.remember_cells(plan.cells)
-            taken: dict[int, Checkpoint] = {}
             results = await self._run_blocks(deck, session, syntax, plan, taken)
             opened, device = await session.standins_opened(), await session.device()
             if self.checkpoints is not None:
                 writers = await session.writing_blocks()
                 self.checkpoints.record(deck, results, session.cells(), writers, taken, plan)
+                taken = {}
         except BaseException:  # interrupted: nothing of the kernel may outlive this
+            if self.checkpoints is not None:
+                self.checkpoints.discard(taken.values())
             await session.close(kill=True)
             raise
         self._close_later(session)
@@ -208,7 +211,16 @@ class DeckRunner:
     async def _keep(self, session: DeckSession, index: int, taken: dict[int, Checkpoint]) -> None:
         """A checkpoint of the kernel after block `index`, if it can be taken."""
         assert self.checkpoints is not None
-        checkpoint = await session.checkpoint(self.checkpoints.folder, session.deck.blocks[index])
+        taking = asyncio.ensure_future(
+            session.checkpoint(self.checkpoints.folder, session.deck.blocks[index])
+        )
+        try:
+            checkpoint = await asyncio.shield(taking)
+        except asyncio.CancelledError:  # a checkpoint forked but never recorded would outlive the run
+            checkpoint = await taking
+            if checkpoint is not None:
+                taken[index] = checkpoint
+            raise
         if checkpoint is not None:
             taken[index] = checkpoint
 

@@ -167,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--shard", type=_shard, metavar="K/N", help="only shard K of N (1-based)")
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
     _check_arguments(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; another lets anyone reaching it read the previews)",
+    )
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.add_argument(
         "--checkpoint-memory",
@@ -407,7 +411,8 @@ def command_serve(args: argparse.Namespace) -> int:
         print(text, flush=True)
 
     budget = DEFAULT_BUDGET if args.checkpoint_memory is None else args.checkpoint_memory
-    server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget)
+    roots = args.paths or ["slides"]
+    server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget, roots=roots)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -135,7 +135,7 @@ class KernelProcess:
         for target in targets:
             with contextlib.suppress(psutil.Error):
                 target.kill()
-        psutil.wait_procs(targets, timeout=3)
+        _wait_gone(targets)
         process = getattr(self.manager.provisioner, "process", None)
         if process is not None:
             with contextlib.suppress(Exception):
@@ -145,3 +145,20 @@ class KernelProcess:
         with contextlib.suppress(Exception):
             release_zmq(self.manager)
         self.crash_log.unlink(missing_ok=True)
+
+
+def _wait_gone(targets: list[psutil.Process], timeout: float = 3.0) -> None:
+    """Wait until killed processes are gone. A zombie is: a kernel that is not our child (a
+    fork of the fork server or of a checkpoint) stays one until its parent reaps it, and
+    waiting for it to vanish cost serve the whole timeout on every cancelled check."""
+    deadline = time.monotonic() + timeout
+    while targets and time.monotonic() < deadline:
+        _, alive = psutil.wait_procs(targets, timeout=0.05)
+        targets = [target for target in alive if not _zombie(target)]
+
+
+def _zombie(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True

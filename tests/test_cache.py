@@ -181,7 +181,7 @@ def test_a_local_module_that_a_block_imports_is_part_of_the_key(tmp_path: Path) 
     (tmp_path / "shapes" / "__init__.py").write_text("def square(x):\n    return x + x\n")
     again = deckcheck("check", "deck.md", cwd=tmp_path, cache=tmp_path / "cache")
     assert again.returncode == 1, again.stdout
-    assert again.lines[0] == "deck.md:5: slide 1: AssertionError"
+    assert again.lines[0] == "deck.md:5: slide 1: AssertionError: assert 6 == 9"
 
 
 def test_imports_are_read_from_ipython_syntax_too(tmp_path: Path) -> None:

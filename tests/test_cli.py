@@ -117,7 +117,7 @@ def test_junit_xml_has_one_testcase_per_block(cache: Path, tmp_path: Path) -> No
     cases = ET.parse(report).getroot().findall(".//testcase")
     assert [case.get("name") for case in cases] == ["deck.md:3", "deck.md:7", "deck.md:11"]
     assert cases[0].find("failure") is None and cases[0].find("skipped") is None
-    assert cases[1].find("failure").get("message") == "AssertionError"
+    assert cases[1].find("failure").get("message") == "AssertionError: assert 1 == 2"
     assert cases[2].find("failure") is None and cases[2].find("skipped") is None
     run = deckcheck("check", "deck.md", "-x", "--junit-xml", str(report), cwd=tmp_path, cache=cache)
     assert ET.parse(report).getroot().findall(".//testcase")[2].find("skipped") is not None
@@ -129,5 +129,5 @@ def test_several_decks_report_in_a_stable_order(cache: Path, tmp_path: Path) -> 
     run = deckcheck("check", ".", "--jobs", "3", cwd=tmp_path, cache=cache)
     summaries = [line.split(":")[0] for line in run.lines if ": ok:" in line or ": FAILED:" in line]
     assert summaries == ["a.md", "b.md", "c.md"]
-    assert run.lines[0] == "a.md:4: slide 1: AssertionError"
+    assert run.lines[0] == "a.md:4: slide 1: AssertionError: assert False"
     assert run.last_line == "2 passed, 1 failed, 0 skipped", run.stdout

@@ -62,7 +62,7 @@ def test_a_new_format_is_one_row_and_its_producer(tmp_path: Path, words_format: 
 
 
 def test_unknown_formats_are_refused_with_the_table_named(words_format: str) -> None:
-    with pytest.raises(ValueError, match="formats are html, pdf, handout, ipynb, words"):
+    with pytest.raises(ValueError, match="formats are html, pdf, handout, ipynb, pptx, words"):
         parse_formats("html,slides")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import faulthandler
+import mmap
 import os
 import resource
 import sys
@@ -21,6 +22,8 @@ from deckcheck.in_kernel import asserts, output, standins
 from deckcheck.in_kernel.import_hook import after_import
 from deckcheck.in_kernel.writes import before_cell, credit_writes, watch_writes
 from deckcheck.jupyter_internals import cell_numbers, run_exit_handlers
+
+MEMORY_RESERVE = 64 * 2**20  # bytes, for reporting a MemoryError at the memory limit
 
 
 def _limit_memory() -> None:
@@ -91,10 +94,28 @@ def release_free_memory(result: Any = None) -> None:
         _trim(0)
 
 
+def _report_memory_errors(shell: Any) -> None:
+    """Keep memory back (reserved, not touched: it counts against RLIMIT_DATA only) and hand it
+    over when a block reaches the memory limit, so that its MemoryError can still be reported:
+    formatting the traceback needs memory too, and without it the error would go unseen."""
+    reserve = [mmap.mmap(-1, MEMORY_RESERVE)]
+
+    def report(self: Any, kind: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
+        for block in reserve:
+            block.close()
+        reserve.clear()
+        self.showtraceback((kind, value, tb), tb_offset=tb_offset)
+        with contextlib.suppress(MemoryError, OSError):
+            reserve.append(mmap.mmap(-1, MEMORY_RESERVE))
+
+    shell.set_custom_exc((MemoryError,), report)
+
+
 def prepare(shell: Any) -> None:
     """Ready a shell for a deck: output bounds, figures, stand-in records, crash log."""
     shell.run_line_magic("colors", "nocolor")
     asserts.install(shell)
+    _report_memory_errors(shell)
     cap = output.OutputCap(int(os.environ.get(env_names.OUTPUT_LIMIT) or 1_000_000))
     cap.wrap(sys.stdout)
     cap.wrap(sys.stderr)

@@ -56,3 +56,18 @@ def test_what_a_killed_run_left_in_the_temporary_folder_goes_with_the_next_run(t
     run = deckcheck("check", "passing.md", cwd=DECKS, cache=tmp_path / "cache", TMPDIR=str(scratch))
     assert run.returncode == 0, run.stdout + run.stderr
     assert sorted(p.name for p in scratch.glob("deckcheck-*")) == ["deckcheck-kernel-1-d4.log"]
+
+
+def test_a_chromium_that_will_not_start_is_one_line_and_the_deck_is_still_published(tmp_path: Path) -> None:
+    (tmp_path / "node_modules").symlink_to(Path(__file__).resolve().parent.parent / "node_modules")
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "a.md").write_text("---\nmarp: true\n---\n\n# One\n\n```python\nprint(1)\n```\n")
+    run = deckcheck(
+        "build", "slides", "--site", "site", "--formats", "html",
+        cwd=tmp_path, cache=tmp_path / "cache", timeout=300, CHROME_PATH="/bin/false",
+    )  # fmt: skip
+    assert "Traceback" not in run.stdout + run.stderr, run.stdout + run.stderr
+    assert "deckcheck: cannot start Chromium (/bin/false): the page checks are skipped" in run.stdout, (
+        run.stdout
+    )
+    assert run.returncode == 0 and (tmp_path / "site" / "a.html").is_file()

@@ -27,6 +27,7 @@ from deckcheck.read.project import DECKS_FOLDER, cache_root, course_root, projec
 from deckcheck.read.settings import project_settings
 from deckcheck.report.lines import location
 from deckcheck.results import DeckResult
+from deckcheck.text import shorten
 
 COMMENT_OR_BLANK = re.compile(r"^\s*(<!--.*-->\s*)?$")
 
@@ -83,6 +84,11 @@ def _why_not(result: DeckResult) -> str:
         return f"{failed} failing block{'s' if failed > 1 else ''}"
     problem = next(iter(result.problems), None)
     return problem.summary if problem else "not checked"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return shorten(text.splitlines()[0], 120) if text else type(error).__name__
 
 
 def _first_content_line(deck: Deck, slide: int) -> int:
@@ -214,9 +220,16 @@ class _Build:
         if not ready or executable is None or not self._wants_browser():
             yield None
             return
-        from deckcheck.publish.fit import browser
+        from deckcheck.publish.fit import BrowserFailed, browser
 
-        with browser(executable) as chromium:
+        with contextlib.ExitStack() as stack:
+            try:
+                chromium = stack.enter_context(browser(executable))
+            except BrowserFailed as error:
+                self.say(
+                    f"deckcheck: cannot start Chromium ({executable}): the page checks are skipped ({error})"
+                )
+                chromium = None
             yield chromium
 
     def _repository(self, decks: Sequence[Deck]) -> str:
@@ -341,7 +354,13 @@ class _Build:
         kept = []
         for item in rendered:
             deck = item.deck
-            problems = self._page_problems(chromium, staged, deck, item.result, item.generated.stem)
+            try:
+                problems = self._page_problems(chromium, staged, deck, item.result, item.generated.stem)
+            except Exception as error:  # Chromium gone mid-build: the checks stop, the decks go on
+                self.say(
+                    f"deckcheck: page checks of {deck.path} stopped: Chromium failed ({_first_line(error)})"
+                )
+                problems = []
             for problem in problems:
                 self._report(deck, problem)
             if problems and self.options.strict:

@@ -42,12 +42,21 @@ def long_blocks(deck: Deck) -> list[tuple[Block, int]]:
     return found
 
 
+class BrowserFailed(RuntimeError):
+    """Chromium could not be started; the message says why, in one line."""
+
+
 @contextmanager
 def browser(executable: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=executable, args=CHROMIUM_ARGS, headless=True
+            )
+        except Error as error:
+            raise BrowserFailed(str(error).splitlines()[0][:200]) from None
         try:
             yield chromium
         finally:

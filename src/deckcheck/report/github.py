@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deckcheck.deck import Deck
-from deckcheck.report.lines import closing_line
+from deckcheck.report.lines import closing_line, failure_summary
 from deckcheck.results import DeckResult
 
 
@@ -30,8 +30,7 @@ def annotation_lines(decks: Sequence[Deck], results: Sequence[DeckResult]) -> li
         for block in result.blocks:
             if block.failure is not None:
                 failure = block.failure
-                text = "\n".join(part for part in (failure.summary, failure.more) if part)
-                found.append(_command("error", path, failure.line, failure.slide, text))
+                found.append(_command("error", path, failure.line, failure.slide, failure_summary(failure)))
             for warning in block.warnings:
                 text = f"{warning.category}: {warning.message}"
                 found.append(_command("warning", path, warning.line, warning.slide, text))

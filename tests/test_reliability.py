@@ -130,5 +130,6 @@ def test_sigterm_while_kernels_start_leaves_nothing(tmp_path: Path) -> None:
     deadline = time.monotonic() + 5
     while tagged_processes(tag) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert tagged_processes(tag) == []
+    left = [" ".join(process.cmdline()) for process in tagged_processes(tag)]
+    assert left == [], "these outlived the run"
     assert not list((tmp_path / "cache").rglob("*.json"))

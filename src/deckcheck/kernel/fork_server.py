@@ -57,20 +57,25 @@ class Zygote:
         self.python = python  # the kernels' interpreter (a matrix environment's)
         self.process: subprocess.Popen | None = None
         self.lock = threading.Lock()
+        self.launching = threading.Lock()  # start() runs in a thread: close() may come first
+        self.closed = False
         self.usable = False
         self.preloaded_bytes = 0  # data the zygote's imports added: shared, so not the deck's
 
     def start(self, timeout: float = 120) -> bool:
         """Start the zygote and wait until it has imported everything; False if it cannot fork."""
-        self.process = subprocess.Popen(
-            [self.python, "-m", "deckcheck.kernel.fork_server", *self.preload],
-            env={**self.env, **dict.fromkeys(env_names.THREADS, "1")},  # no thread pools: it must fork
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
-        )
+        with self.launching:
+            if self.closed:  # the run was interrupted before the zygote started: it never does
+                return False
+            self.process = subprocess.Popen(
+                [self.python, "-m", "deckcheck.kernel.fork_server", *self.preload],
+                env={**self.env, **dict.fromkeys(env_names.THREADS, "1")},  # no thread pools: it must fork
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                text=True,
+            )
         ready = self._read(timeout) or {}
         self.usable = bool(ready.get("ready") and ready.get("single_threaded") and ready.get("cuda_safe"))
         self.preloaded_bytes = int(ready.get("preloaded_bytes") or 0)
@@ -129,7 +134,9 @@ class Zygote:
 
     def close(self, now: bool = False) -> None:
         """Let the zygote leave (it does when its input closes); `now` kills it outright."""
-        process, self.process = self.process, None
+        with self.launching:
+            self.closed = True
+            process, self.process = self.process, None
         if process is None:
             return
         if now:

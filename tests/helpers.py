@@ -8,8 +8,11 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -147,3 +150,35 @@ def notebook_differences(notebook: Path, cwd: Path, env: dict[str, str]) -> list
                 f"{notebook.name} cell {number}: {_cell_outputs(before)} != {_cell_outputs(after)}"
             )
     return differences
+
+
+@contextmanager
+def site_page(site: Path) -> Iterator[Any]:
+    """The site's index in headless Chromium, served over HTTP (Pagefind does not work from file://)."""
+    import functools
+    import http.server
+    import threading
+
+    from deckcheck.publish.fit import browser
+    from deckcheck.publish.marp import browser_path
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with browser(browser_path() or "") as chromium:
+            page = chromium.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+            yield page
+    finally:
+        server.shutdown()
+
+
+def search(page: Any, word: str) -> list[str]:
+    """The links the site's search box lists for a word."""
+    page.fill("#search input", word)
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
+    return [link.get_attribute("href") for link in page.query_selector_all(".pagefind-ui__result-link")]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
-import http.server
 import math
 import re
 import shutil
@@ -20,7 +18,17 @@ from urllib.parse import unquote, urlparse
 
 import nbformat
 import pytest
-from helpers import DECKCHECK, FIXTURES, ROOT, Run, deckcheck, env_for, notebook_differences
+from helpers import (
+    DECKCHECK,
+    FIXTURES,
+    ROOT,
+    Run,
+    deckcheck,
+    env_for,
+    notebook_differences,
+    search,
+    site_page,
+)
 from pypdf import PdfReader
 
 from deckcheck.publish.accessibility import AXE
@@ -319,25 +327,10 @@ def test_no_image_in_the_site_has_an_alt_text_that_says_nothing(built) -> None:
 def test_a_word_on_one_slide_is_found_by_the_sites_search(built) -> None:
     site, _ = built
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with browser(browser_path()) as chromium:
-            page = chromium.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-            page.fill("#search input", "Version")
-            page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
-            links = [
-                link.get_attribute("href") for link in page.query_selector_all(".pagefind-ui__result-link")
-            ]
-            page.add_script_tag(path=str(ROOT / AXE))
-            violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.impact]))")
-    finally:
-        server.shutdown()
+    with site_page(site) as page:
+        links = search(page, "Version")
+        page.add_script_tag(path=str(ROOT / AXE))
+        violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.impact]))")
     assert links == ["/deck-b.html#2"]
     assert [v for v in violations if v[1] in ("serious", "critical")] == []  # the search box's too
 

@@ -3,20 +3,16 @@ a sharded build's sites assembled into one."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, deckcheck
+from helpers import ROOT, deckcheck, search, site_page
 from test_site_faults import publish_build
 
 from deckcheck.check.shards import parse_shard, split
-from deckcheck.publish.fit import browser
 from deckcheck.publish.marp import browser_path
 from deckcheck.read.parser import parse_text
 
@@ -201,22 +197,6 @@ def test_an_assembled_site_answers_a_search(tmp_path: Path) -> None:
         'id="search"' in (site / "index.html").read_text()
         and (site / "pagefind" / "pagefind-ui.js").is_file()
     )
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with browser(browser_path()) as chromium:
-            page = chromium.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-            page.fill("#search input", "words2z")
-            page.wait_for_selector(".pagefind-ui__result-link", timeout=20_000)
-            links = [
-                link.get_attribute("href") for link in page.query_selector_all(".pagefind-ui__result-link")
-            ]
-    finally:
-        server.shutdown()
+    with site_page(site) as page:
+        links = search(page, "words2z")
     assert links == ["/beta.html#1"]
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass

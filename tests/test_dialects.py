@@ -195,7 +195,9 @@ def _agreement_modules() -> Path:
         try:
             subprocess.run(command, cwd=AGREEMENT, capture_output=True, timeout=300, check=True)
         except (OSError, subprocess.SubprocessError) as error:
-            pytest.skip(f"@slidev/parser and mystmd do not install here (npm ci --prefix tests/agreement): {error}")
+            pytest.skip(
+                f"@slidev/parser and mystmd do not install here (npm ci --prefix tests/agreement): {error}"
+            )
     return modules
 
 
@@ -243,3 +245,14 @@ def test_myst_cells_and_slides_agree_with_mystmd(course: Path) -> None:
     tool = _tool("myst", course / "myst-slides.md")
     assert [[block.code.rstrip("\n"), str(block.slide)] for block in deck.blocks] == tool["cells"]
     assert len(deck.slides) == tool["count"]
+
+
+def test_build_checks_a_non_marp_deck_and_says_it_does_not_publish_it(course: Path) -> None:
+    (course / "slidev.md").write_text((course / "slidev.md").read_text().replace("w / 0", "w / 1"))
+    run = deckcheck("build", "slidev.md", "--site", "site", cwd=course, cache=course / "cache")
+    assert run.returncode == 0, run.stdout
+    assert (
+        "deckcheck: slidev.md: not published: build publishes Marp decks, this one is slidev's" in run.lines
+    )
+    assert run.last_line == "4 passed, 0 failed, 1 skipped"
+    assert not list((course / "site").glob("slidev*"))

@@ -31,7 +31,17 @@ FOREIGN_CELLS = (  # a fence's info → the tool whose code cell it is, and the 
     (MYST_CELL, "a MyST code cell", "myst"),
     (SLIDEV_BLOCK, "a Slidev block (its {…} attributes)", "slidev"),
 )
-PYTHON_WORDS = {"python", "py", "python3", "py3", "ipython", "ipython3", "pycon", "code-cell", "jupyter-execute"}
+PYTHON_WORDS = {
+    "python",
+    "py",
+    "python3",
+    "py3",
+    "ipython",
+    "ipython3",
+    "pycon",
+    "code-cell",
+    "jupyter-execute",
+}
 LANGUAGE_WORD = re.compile(r"^[{.=]*([\w-]+)")
 SLIDEV_KEYS = {  # headmatter keys that only Slidev reads (Marp shares theme, class, transition...)
     "layout", "highlighter", "drawings", "mdc", "colorSchema", "canvasWidth", "aspectRatio",
@@ -95,7 +105,9 @@ def detect(path: Path, front_matter: Mapping[str, object], infos: Iterable[str],
     if path.suffix == ".qmd" or "revealjs" in (formats if isinstance(formats, dict) else [str(formats)]):
         return "quarto"
     jupyter = front_matter.get("jupyter")
-    jupytext = front_matter.get("jupytext") or (jupyter.get("jupytext") if isinstance(jupyter, dict) else None)
+    jupytext = front_matter.get("jupytext") or (
+        jupyter.get("jupytext") if isinstance(jupyter, dict) else None
+    )
     name = _format_name(jupytext)
     if name in ("myst", "md:myst"):
         return "myst"
@@ -132,7 +144,8 @@ def foreign_cell(info: str, dialect: str) -> str | None:
     """What a fence that this dialect does not run looks like, if it is another tool's cell."""
     for pattern, what, reader in FOREIGN_CELLS:
         if pattern.match(info.strip()) and reader != dialect:
-            return f"```{info.strip()} is {what}, and this deck is read as {dialect}: set `deckcheck: {{dialect: {reader}}}`"
+            setting = f"set `deckcheck: {{dialect: {reader}}}`"
+            return f"```{info.strip()} is {what}, and this deck is read as {dialect}: {setting}"
     return None
 
 

@@ -161,4 +161,3 @@ def parse_options(info: str) -> BlockOptions:
         alt=_alt(found["alt"]) if "alt" in found else None,
         filterwarnings=_filters(found["filterwarnings"]) if "filterwarnings" in found else (),
     )
-

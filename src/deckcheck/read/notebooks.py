@@ -100,7 +100,9 @@ def _layout(
         starts = heading_starts(tokens, 2, title=False)
         return Layout(tuple((line, str(n)) for n, line in enumerate(starts, 1)), tuple(cells), ignored.first)
     first = _first_content(tokens, lines)
-    kinds = [(1, "slide")] + [(line, kind) for line, kind in units if kind in ("slide", "subslide") and line > first]
+    kinds = [(1, "slide")] + [
+        (line, kind) for line, kind in units if kind in ("slide", "subslide") and line > first
+    ]
     return Layout(rise_labels(kinds), tuple(cells), ignored.first)
 
 
@@ -220,7 +222,9 @@ def _jupytext_cell(token: Token, ignored: _Ignored) -> Cell:
     )
 
 
-def _notebook_options(metadata: Mapping[str, object], line: int, ignored: _Ignored) -> tuple[BlockOptions, str]:
+def _notebook_options(
+    metadata: Mapping[str, object], line: int, ignored: _Ignored
+) -> tuple[BlockOptions, str]:
     """deckcheck's options from a cell's metadata: tags as MyST-NB and nbclient read them, and
     deckcheck's own keys (timeout, requires, alt, filterwarnings) checked as in a Marp deck."""
     tags = metadata.get("tags", [])
@@ -238,7 +242,9 @@ def _notebook_options(metadata: Mapping[str, object], line: int, ignored: _Ignor
         if key not in KNOWN_KEYS and key != "slideshow" and key not in NOTEBOOK_KEYS:
             ignored.note(line, f"option {key!r}")
     try:
-        parsed = parse_options("python " + " ".join(f"{key}={json.dumps(value)}" for key, value in own.items()))
+        parsed = parse_options(
+            "python " + " ".join(f"{key}={json.dumps(value)}" for key, value in own.items())
+        )
     except OptionError as error:
         parsed, problem = BlockOptions(), str(error)
     else:

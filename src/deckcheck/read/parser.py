@@ -101,8 +101,8 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
     problems.extend(found)
     problems.extend(_missing_images(path, images))
     lookalike = next((token for token in fences if looks_like_python(token.info)), None)
-    if not blocks and lookalike is not None and not any(p.line == lookalike.map[0] + 1 for p in found):
-        line = (lookalike.map or [0])[0] + 1
+    line = (lookalike.map or [0])[0] + 1 if lookalike else 0
+    if not blocks and lookalike is not None and not any(problem.line == line for problem in found):
         problems.append(Problem(line, _slide_of(slides, line), unread_fence(lookalike.info, dialect)))
     return Deck(
         path=path,
@@ -114,7 +114,9 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
         problems=tuple(problems),
         settings=settings,
         settings_lines=settings_lines,
-        front_matter_end=parsed[0].map[1] if parsed and parsed[0].type == "front_matter" and parsed[0].map else 0,
+        front_matter_end=parsed[0].map[1]
+        if parsed and parsed[0].type == "front_matter" and parsed[0].map
+        else 0,
         dialect=dialect,
     )
 
@@ -173,10 +175,10 @@ def _other_deck(dialect: str, tokens: list[Token], lines: list[str], front_matte
         problems.append(Problem(line, _slide_of(slides, line), why, fatal=False))
     cell_lines = {cell.line for cell in layout.cells}
     foreign = [
-        Problem(token.map[0] + 1, _slide_of(slides, token.map[0] + 1), why)
+        Problem(token.map[0] + 1, _slide_of(slides, token.map[0] + 1), other)
         for token in tokens
         if token.type == "fence" and token.map and token.map[0] + 1 not in cell_lines
-        if (why := foreign_cell(token.info, dialect)) is not None
+        if (other := foreign_cell(token.info, dialect)) is not None
     ]
     images = [
         image

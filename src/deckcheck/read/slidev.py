@@ -112,7 +112,9 @@ def _block(token: Token) -> tuple[Cell, tuple[int, str] | None]:
         unknown = None
     except OptionError:
         options, unknown = BlockOptions(), (line, f"attributes {rest.strip()!r}")
-    cell = Cell(line=line, end_line=(token.map or [0, 1])[1], code=token.content, info=token.info, options=options)
+    cell = Cell(
+        line=line, end_line=(token.map or [0, 1])[1], code=token.content, info=token.info, options=options
+    )
     return cell, unknown
 
 

@@ -61,14 +61,15 @@ class Block:
     options: BlockOptions = field(default_factory=BlockOptions)
     end_line: int = 0  # 1-based line of the closing fence (or the last line)
     session: bool = False  # a doctest session (`>>> ` prompts, expected output under them)
+    skip: int = 0  # option lines between the fence and the code (MyST's `:tags:`), not in code
 
     @property
     def first_code_line(self) -> int:
-        return self.line + 1
+        return self.line + self.skip + 1
 
     def deck_line(self, code_line: int) -> int:
         """The deck file's line for a 1-based line of this block's code."""
-        return self.line + max(code_line, 1)
+        return self.line + self.skip + max(code_line, 1)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Deck:
     settings: DeckSettings = field(default_factory=DeckSettings)
     settings_lines: tuple[int, int] = (0, 0)  # 1-based first and last line of a settings comment
     front_matter_end: int = 0  # 1-based line that closes the front matter (0: none)
+    dialect: str = "marp"  # the tool whose deck this is (read/dialects.py); build publishes Marp's
 
     @property
     def folder(self) -> Path:

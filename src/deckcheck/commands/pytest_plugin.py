@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from deckcheck.deck import Block, Deck, Problem
-from deckcheck.read.discover import is_deck
+from deckcheck.read.discover import SUFFIXES, is_deck
 from deckcheck.read.fences import KNOWN_RESOURCES
 from deckcheck.report import lines as report
 from deckcheck.results import BlockResult, Failure
@@ -63,7 +63,7 @@ def _terminate(running: set[DeckRun], signum: int, frame: object) -> None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DeckFile | None:
     named = parent.session.isinitpath(file_path)  # named on the command line: a deck, as pytest does
-    if file_path.suffix == ".md" and (named or is_deck(file_path)):
+    if file_path.suffix in SUFFIXES and (named or is_deck(file_path)):
         return DeckFile.from_parent(parent, path=file_path)
     return None
 

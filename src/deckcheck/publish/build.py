@@ -143,6 +143,12 @@ class _Build:
         clashes = name_clashes(decks, stems, self.site.entries())
         ready: list[DeckInBuild] = []
         for deck, result in zip(decks, results, strict=True):
+            if deck.dialect != "marp":  # checked like any deck; its own tool publishes it
+                self.say(
+                    f"deckcheck: {deck.path}: not published: build publishes Marp decks,"
+                    f" this one is {deck.dialect}'s"
+                )
+                continue
             if str(deck.path) in clashes:
                 outcome.withheld.append((str(deck.path), clashes[str(deck.path)]))
                 continue

@@ -1,4 +1,4 @@
-"""Which files are decks: the paths the user named, folders searched for *.md."""
+"""Which files are decks: the paths the user named, folders searched for *.md and *.qmd."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 from deckcheck.errors import UsageError
 
 FRONT_MATTER_LIMIT = 20_000  # characters read to find the front matter
+SUFFIXES = (".md", ".qmd")  # Quarto's decks are .qmd; every other dialect's are .md
 FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*$", re.S | re.M)
 
 
 def find_decks(paths: Sequence[str]) -> list[Path]:
-    """Deck files named, or found (recursively, *.md) under named folders; in a stable order."""
+    """Deck files named, or found (recursively, *.md, *.qmd) under named folders; in a stable order."""
     found: list[Path] = []
     for name in paths:
         path = Path(name)
@@ -21,8 +22,10 @@ def find_decks(paths: Sequence[str]) -> list[Path]:
             found.extend(
                 sorted(
                     p
-                    for p in path.rglob("*.md")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    for p in path.rglob("*")
+                    if p.suffix in SUFFIXES
+                    and p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 )
             )
         elif path.exists() or path.is_symlink():
@@ -39,7 +42,7 @@ def is_deck(path: Path) -> bool:
     """Whether a .md file is a deck when nobody named it as one (the pytest plugin and the
     pre-commit hook ask): a Marp deck (front matter `marp: true`), or a file under the
     `paths` of the nearest [tool.deckcheck]. A README is neither."""
-    if path.suffix != ".md" or not path.is_file():
+    if path.suffix not in SUFFIXES or not path.is_file():
         return False
     if _marp_front_matter(path):
         return True

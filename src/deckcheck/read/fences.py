@@ -13,7 +13,6 @@ import re
 
 from deckcheck.deck import BlockOptions
 from deckcheck.read.bounded_yaml import quoted
-from deckcheck.read.dialects import quarto_options
 
 PYTHON_LANGUAGES = ("python", "py", "python3")
 KNOWN_KEYS = ("tags", "timeout", "requires", "alt", "filterwarnings")
@@ -161,21 +160,4 @@ def parse_options(info: str) -> BlockOptions:
         requires=resource_names("requires", found["requires"]) if "requires" in found else (),
         alt=_alt(found["alt"]) if "alt" in found else None,
         filterwarnings=_filters(found["filterwarnings"]) if "filterwarnings" in found else (),
-    )
-
-
-def quarto_block_options(code: str) -> BlockOptions:
-    """A Quarto cell's `#|` options, as deckcheck's: `eval: false` is shown, never run;
-    `include: false` hidden; `echo: false` shows the output without the code; `error: true`
-    lets the cell raise; `fig-alt` is the figures' alt text. Other keys are Quarto's business."""
-    found = quarto_options(code)
-    tags: list[str] = []
-    if found.get("eval") == "false":
-        tags.append("skip-execution")
-    if found.get("include") == "false":
-        tags.append("remove-cell")
-    elif found.get("echo") == "false":
-        tags += ["remove-cell", "show-output"]
-    return BlockOptions(
-        tags=tuple(tags), alt=found.get("fig-alt") or None, errors_allowed=found.get("error") == "true"
     )

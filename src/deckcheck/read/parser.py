@@ -14,16 +14,13 @@ from markdown_it.token import Token
 
 from deckcheck.deck import Block, Deck, DeckSettings, ImageRef, Problem, Slide, source_lines
 from deckcheck.read import bounded_yaml
-from deckcheck.read.dialects import (
-    dialect_of,
-    foreign_cell,
-    is_quarto_cell,
-    quarto_rulers,
-    quarto_slide_level,
-)
-from deckcheck.read.fences import OptionError, is_block, is_session, parse_options, quarto_block_options
+from deckcheck.read.dialects import Layout, SlideNumber, detect, foreign_cell, looks_like_python, unread_fence
+from deckcheck.read.fences import OptionError, is_block, is_session, parse_options
 from deckcheck.read.marp_markdown import heading_levels, insert_heading_rulers, marp_parser
+from deckcheck.read.notebooks import jupytext_layout, myst_layout
 from deckcheck.read.project import course_root
+from deckcheck.read.quarto import quarto_layout
+from deckcheck.read.revealjs import revealjs_layout
 from deckcheck.read.settings import (
     DECK_KEYS,
     ProjectSettings,
@@ -32,6 +29,7 @@ from deckcheck.read.settings import (
     project_settings,
     yaml_key_lines,
 )
+from deckcheck.read.slidev import slidev_layout
 
 SETTINGS_KEY = "deckcheck"
 
@@ -93,27 +91,19 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
         front_matter, front_text, front_start, tokens, project or ProjectSettings()
     )
     problems.extend(settings_problems)
-    dialect = dialect_of(path, front_matter, settings.dialect)
-    if dialect == "quarto":
-        tokens = quarto_rulers(parsed, quarto_slide_level(front_matter), "title" in front_matter)
-    slides = _slides(tokens, len(source_lines(text)))
-    blocks: list[Block] = []
-    images: list[ImageRef] = []
     lines = source_lines(text)
-    foreign: list[Problem] = []
-    for slide, token in _tokens_with_slides(tokens):
-        if token.type == "fence" and (why := foreign_cell(token.info, dialect)) is not None:
-            foreign.append(Problem((token.map or [0])[0] + 1, slide, why))
-        elif token.type == "fence" and _runs(token, dialect):
-            block, problem = _block(len(blocks), slide, token, dialect)
-            blocks.append(block)
-            problems.extend([problem] if problem else [])
-        elif token.type == "inline":
-            images.extend(_images(token, slide, lines))
-        elif token.type == "html_block":
-            images.extend(_html_images(token.content, token.map, slide, lines))
+    fences = [token for token in parsed if token.type == "fence" and token.map]
+    dialect = settings.dialect or detect(path, front_matter, (token.info for token in fences), lines)
+    if dialect == "marp":
+        slides, blocks, images, found = _marp_deck(tokens, lines)
+    else:
+        slides, blocks, images, found = _other_deck(dialect, parsed, lines, front_matter)
+    problems.extend(found)
     problems.extend(_missing_images(path, images))
-    problems.extend(foreign[:1])  # the first says what to do; the others would say the same
+    lookalike = next((token for token in fences if looks_like_python(token.info)), None)
+    line = (lookalike.map or [0])[0] + 1 if lookalike else 0
+    if not blocks and lookalike is not None and not any(problem.line == line for problem in found):
+        problems.append(Problem(line, _slide_of(slides, line), unread_fence(lookalike.info, dialect)))
     return Deck(
         path=path,
         text=text,
@@ -124,10 +114,101 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
         problems=tuple(problems),
         settings=settings,
         settings_lines=settings_lines,
-        front_matter_end=tokens[0].map[1]
-        if tokens and tokens[0].type == "front_matter" and tokens[0].map
+        front_matter_end=parsed[0].map[1]
+        if parsed and parsed[0].type == "front_matter" and parsed[0].map
         else 0,
+        dialect=dialect,
     )
+
+
+Found = tuple[list[Slide], list[Block], list[ImageRef], list[Problem]]
+
+
+def _marp_deck(tokens: list[Token], lines: list[str]) -> Found:
+    """Slides, blocks and images as Marp reads them; another tool's cell is an error."""
+    slides = _slides(tokens, len(lines))
+    blocks: list[Block] = []
+    images: list[ImageRef] = []
+    problems: list[Problem] = []
+    foreign: list[Problem] = []
+    for slide, token in _tokens_with_slides(tokens):
+        if token.type == "fence" and (why := foreign_cell(token.info, "marp")) is not None:
+            foreign.append(Problem((token.map or [0])[0] + 1, slide, why))
+        elif token.type == "fence" and is_block(token.info, token.content):
+            block, problem = _block(len(blocks), slide, token)
+            blocks.append(block)
+            problems.extend([problem] if problem else [])
+        else:
+            images.extend(_token_images(token, slide, lines))
+    return slides, blocks, images, problems + foreign[:1]  # the first says what to do
+
+
+def _other_deck(dialect: str, tokens: list[Token], lines: list[str], front_matter: dict) -> Found:
+    """Slides and blocks as another tool reads them (read/dialects.py), images where they are."""
+    layout = _layout(dialect, tokens, lines, front_matter)
+    ends = [line - 1 for line, _ in layout.starts[1:]] + [len(lines)]
+    slides = [
+        Slide(SlideNumber(number, label), start, max(start, end))
+        for number, ((start, label), end) in enumerate(zip(layout.starts, ends, strict=True), 1)
+    ]
+    blocks: list[Block] = []
+    problems: list[Problem] = []
+    for cell in layout.cells:
+        slide = _slide_of(slides, cell.line)
+        blocks.append(
+            Block(
+                index=len(blocks),
+                line=cell.line,
+                slide=slide,
+                code=cell.code,
+                info=cell.info,
+                options=cell.options,
+                end_line=cell.end_line,
+                session=is_session(cell.code),
+                skip=cell.skip,
+            )
+        )
+        problems.extend([Problem(cell.line, slide, cell.problem)] if cell.problem else [])
+    if layout.ignored is not None:
+        line, what = layout.ignored
+        why = f"warning: ignored {what} and any other option deckcheck does not read in a {dialect} deck"
+        problems.append(Problem(line, _slide_of(slides, line), why, fatal=False))
+    cell_lines = {cell.line for cell in layout.cells}
+    foreign = [
+        Problem(token.map[0] + 1, _slide_of(slides, token.map[0] + 1), other)
+        for token in tokens
+        if token.type == "fence" and token.map and token.map[0] + 1 not in cell_lines
+        if (other := foreign_cell(token.info, dialect)) is not None
+    ]
+    images = [
+        image
+        for token in tokens
+        for image in _token_images(token, _slide_of(slides, (token.map or [0])[0] + 1), lines)
+    ]
+    return slides, blocks, images, problems + foreign[:1]
+
+
+def _layout(dialect: str, tokens: list[Token], lines: list[str], front_matter: dict) -> Layout:
+    if dialect == "quarto":
+        return quarto_layout(tokens, front_matter)
+    if dialect == "myst":
+        return myst_layout(tokens, lines)
+    if dialect == "jupytext":
+        return jupytext_layout(tokens, lines)
+    if dialect == "slidev":
+        return slidev_layout(tokens, lines)
+    return revealjs_layout(tokens, lines)
+
+
+def _slide_of(slides: list[Slide], line: int) -> int:
+    return next((slide.number for slide in reversed(slides) if slide.start_line <= line), slides[0].number)
+
+
+def _token_images(token: Token, slide: int, lines: list[str]) -> Iterator[ImageRef]:
+    if token.type == "inline":
+        yield from _images(token, slide, lines)
+    elif token.type == "html_block":
+        yield from _html_images(token.content, token.map, slide, lines)
 
 
 def _settings(
@@ -240,18 +321,11 @@ def _tokens_with_slides(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
             yield slide, token
 
 
-def _runs(token: Token, dialect: str) -> bool:
-    """Whether a fence is a block the deck's dialect runs (Quarto shows plain ```python fences)."""
-    if dialect == "quarto":
-        return is_quarto_cell(token.info)
-    return is_block(token.info, token.content)
-
-
-def _block(index: int, slide: int, token: Token, dialect: str = "marp") -> tuple[Block, Problem | None]:
+def _block(index: int, slide: int, token: Token) -> tuple[Block, Problem | None]:
     start, end = token.map or (0, 1)
     problem = None
     try:
-        options = quarto_block_options(token.content) if dialect == "quarto" else parse_options(token.info)
+        options = parse_options(token.info)
     except OptionError as error:
         options = parse_options("python")
         problem = Problem(start + 1, slide, str(error))

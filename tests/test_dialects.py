@@ -173,6 +173,15 @@ def test_a_vertical_reveal_slide_is_named_h_v_in_every_line(tmp_path: Path) -> N
     assert [int(slide.number) for slide in deck.slides] == [1, 2, 3, 4, 5]
 
 
+def test_a_cached_result_keeps_the_h_v_slide_names(tmp_path: Path) -> None:
+    text = "# A\n\n--\n\n# B\n\n```python\nimport warnings\nwarnings.warn('old')\n```\n"
+    (tmp_path / "r.md").write_text("---\nrevealOptions: {}\n---\n" + text)
+    runs = [deckcheck("check", "r.md", cwd=tmp_path, cache=tmp_path / "cache") for _ in range(2)]
+    assert "cached" in runs[1].stdout, runs[1].stdout
+    for run in runs:
+        assert run.lines[0].startswith("r.md:12: slide 1.2: warning: UserWarning: old"), run.stdout
+
+
 def test_the_dialect_setting_chooses_quarto(course: Path) -> None:
     text = "---\ndeckcheck:\n  dialect: quarto\n---\n\n## One\n\n```{python}\n1 / 0\n```\n"
     (course / "chosen.md").write_text(text)

@@ -21,7 +21,7 @@ from deckcheck.atomic import write_atomic
 from deckcheck.deck import Block, Deck
 from deckcheck.read.imports import imported_names
 from deckcheck.read.parser import image_path
-from deckcheck.results import DeckResult
+from deckcheck.results import DeckResult, Failure
 
 FORMAT = 6  # of the cached results; a change here invalidates every entry
 STRING_LITERAL = re.compile(r"""(?:'([^'\\\n]{1,200})'|"([^"\\\n]{1,200})")""")
@@ -138,6 +138,7 @@ class ResultCache:
             return None
         if result.count("failed") and not failures:
             return None
+        result = _with_slide_labels(result, deck)
         return replace(result, path=str(deck.path), problems=deck.problems, cached=True)
 
     def put(self, key: str, result: DeckResult, failures: bool = False) -> None:
@@ -149,6 +150,37 @@ class ResultCache:
             return
         data = replace(result, problems=(), cached=False).to_dict()
         write_atomic(self._entry(key), json.dumps(data))
+
+
+def _with_slide_labels(result: DeckResult, deck: Deck) -> DeckResult:
+    """JSON keeps a slide's position only: give back the names its tool shows (reveal.js's 2.3)."""
+    named = {
+        int(slide.number): slide.number
+        for slide in deck.slides
+        if str(slide.number) != str(int(slide.number))
+    }
+    if not named:
+        return result
+
+    def name(number: int) -> int:
+        return named.get(number, number)
+
+    def failure(found: Failure | None) -> Failure | None:
+        if found is None:
+            return None
+        frames = tuple(replace(f, slide=name(f.slide)) if f.slide else f for f in found.frames)
+        return replace(found, slide=name(found.slide), frames=frames)
+
+    blocks = tuple(
+        replace(
+            block,
+            slide=name(block.slide),
+            failure=failure(block.failure),
+            warnings=tuple(replace(w, slide=name(w.slide)) for w in block.warnings),
+        )
+        for block in result.blocks
+    )
+    return replace(result, blocks=blocks)
 
 
 TIMINGS = "timings.json"  # in the cache folder: what the next runs order and split by

@@ -2,8 +2,8 @@
 
 `remove-cell` blocks are dropped (leaving only their output when they are `show-output`
 too), fence options are stripped to the bare language, a `show-output` block is followed by
-what it printed and by its figures, and every local
-image is renamed into the site's content-addressed `assets/` folder.
+what it printed and by its figures, every inline value (`{python} expr`) is replaced by what
+it came to, and every local image is renamed into the site's content-addressed `assets/` folder.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ FENCE = re.compile(r"^(?P<prefix>[ \t>]*(?:[-*+] |\d+[.)] )?[ \t>]*)(?P<fence>`{
 OUTPUT_LINES = 10
 OUTPUT_WIDTH = 100
 ASSETS = "assets"
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>$~|&]")  # what could start markup in a value's text
 
 
 class RenderError(Exception):
@@ -55,8 +56,25 @@ def asset_name(data: bytes, filename: str) -> str:
     return f"{ASSETS}/{digest}-{safe}"
 
 
-def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
+def with_values(deck: Deck, result: DeckResult) -> str:
+    """The deck's text with each evaluated inline value in place of its code span, on the same
+    line (every line keeps its number); one not evaluated stays as written."""
     lines = source_lines_with_ends(deck.text)
+    if len(result.values) != len(deck.inline):
+        return deck.text
+    for expr, value in reversed(list(zip(deck.inline, result.values, strict=True))):
+        line = lines[expr.line - 1]
+        end = expr.column + len(expr.source)
+        if value.text is None or value.expr != expr.expr or line[expr.column : end] != expr.source:
+            continue
+        text = " ".join(value.text.split())
+        shown = text.replace("-->", "--&gt;") if expr.note else MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+        lines[expr.line - 1] = line[: expr.column] + shown + line[end:]
+    return "".join(lines)
+
+
+def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
+    lines = source_lines_with_ends(with_values(deck, result))
     newline = "\r\n" if "\r\n" in deck.text else "\n"
     assets: dict[str, Asset] = {}
     image_assets: dict[str, str] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -22,6 +22,7 @@ from deckcheck.read.dialects import (
     quarto_slide_level,
 )
 from deckcheck.read.fences import OptionError, is_block, is_session, parse_options, quarto_block_options
+from deckcheck.read.inline_values import find_inline
 from deckcheck.read.marp_markdown import heading_levels, insert_heading_rulers, marp_parser
 from deckcheck.read.project import course_root
 from deckcheck.read.settings import (
@@ -127,7 +128,19 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
         front_matter_end=tokens[0].map[1]
         if tokens and tokens[0].type == "front_matter" and tokens[0].map
         else 0,
+        inline=find_inline(text, _code_lines(parsed), partial(_slide_at, slides), blocks),
     )
+
+
+def _code_lines(tokens: list[Token]) -> Iterator[int]:
+    """The 0-based lines that hold code or the front matter, where no inline value is read."""
+    for token in tokens:
+        if token.type in ("fence", "code_block", "front_matter") and token.map:
+            yield from range(*token.map)
+
+
+def _slide_at(slides: list[Slide], line: int) -> int:
+    return next((slide.number for slide in reversed(slides) if slide.start_line <= line), 1)
 
 
 def _settings(

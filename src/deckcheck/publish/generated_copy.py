@@ -16,17 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from deckcheck.check.output_lock import shown_output
 from deckcheck.deck import Block, Deck, source_lines_with_ends
 from deckcheck.publish.labels import footer_directive, standin_note
 from deckcheck.read.fences import language
 from deckcheck.read.parser import image_path, is_inside, parse_text
 from deckcheck.read.project import course_root
 from deckcheck.results import BlockResult, DeckResult
-from deckcheck.text import shorten
 
 FENCE = re.compile(r"^(?P<prefix>[ \t>]*(?:[-*+] |\d+[.)] )?[ \t>]*)(?P<fence>`{3,}|~{3,})")
-OUTPUT_LINES = 10
-OUTPUT_WIDTH = 100
 ASSETS = "assets"
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>$~|&]")  # what could start markup in a value's text
 
@@ -159,7 +157,7 @@ def _with_newline(line: str, newline: str) -> str:
 def _output_lines(result: BlockResult, prefix: str, assets: dict[str, Asset], newline: str) -> list[str]:
     continuation = re.sub(r"[-*+]|\d+[.)]", lambda m: " " * len(m.group(0)), prefix)
     out: list[str] = []
-    text = shorten(result.output.rstrip("\n"), OUTPUT_LINES, width=OUTPUT_WIDTH)
+    text = shown_output(result)
     if text.strip():
         fence = "`" * max(3, _longest_backtick_run(text) + 1)
         out += ["", f"{fence}output", *text.splitlines(), fence]

@@ -3,6 +3,7 @@ shown in every published format; an error is reported at its line and slide."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from helpers import FIXTURES, ROOT, deckcheck
 from pypdf import PdfReader
 from test_checkpoints import Serving
 
+from deckcheck.check.checker import Checker, CheckOptions
 from deckcheck.publish.marp import browser_path
 from deckcheck.read.inline_values import split_spec
-from deckcheck.read.parser import parse_text
+from deckcheck.read.parser import parse_text, read_deck
 
 INLINE = FIXTURES / "inline"
 
@@ -104,3 +106,19 @@ def test_an_edited_value_resumes_from_the_block_above_it(tmp_path: Path, monkeyp
         assert [v.text for v in second.values] == ["1", "200", "3"]
     finally:
         serving.close()
+
+
+def test_quarto_decks_read_inline_values_the_same_way(tmp_path: Path, monkeypatch) -> None:
+    deck = tmp_path / "deck.qmd"
+    deck.write_text(
+        '---\ntitle: "Q"\nformat: revealjs\n---\n\n## One\n\n```{python}\nacc = 0.98912\n```\n\n'
+        "It reaches `{python} acc:.1%`; ```{python} shown``` is not one.\n\n## Two\n\n`{python} acc * 2:.2f`\n"
+    )
+    monkeypatch.setenv("DECKCHECK_CACHE", str(tmp_path / "cache"))
+    (result,) = asyncio.run(Checker(CheckOptions(use_cache=False, jobs=1)).check([read_deck(deck)]))
+    assert [value.text for value in result.values] == ["98.9%", "1.98"] and result.ok
+    found = parse_text(deck, deck.read_text()).inline
+    assert [(e.line, e.slide, e.expr, e.spec, e.before) for e in found] == [
+        (12, 2, "acc", ".1%", 1),
+        (16, 3, "acc * 2", ".2f", 1),
+    ]

@@ -17,6 +17,7 @@ from deckcheck.results import InlineValue
 
 INLINE = re.compile(r"(?<!`)`\{python\}[ \t]+(?P<body>[^`\r\n]*?)[ \t]*`(?!`)")
 COMMENT = re.compile(r"<!--[\s\S]*?(?:-->|\Z)")
+MAX_COLONS = 8  # a format spec's colon is among a body's last few
 
 
 def split_spec(body: str) -> tuple[str, str]:
@@ -24,7 +25,8 @@ def split_spec(body: str) -> tuple[str, str]:
     A body that is no expression either way is kept whole (the kernel reports its SyntaxError)."""
     if _compiles(body):
         return body.strip(), ""
-    for index in reversed([i for i, char in enumerate(body) if char == ":"]):
+    colons = [i for i, char in enumerate(body) if char == ":"]
+    for index in reversed(colons[-MAX_COLONS:]):
         if _compiles(body[:index]):
             return body[:index].strip(), body[index + 1 :]
     return body.strip(), ""
@@ -35,7 +37,7 @@ def _compiles(text: str) -> bool:
         return False
     try:
         compile(text.strip(), "<inline value>", "eval")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 

@@ -31,6 +31,7 @@ class BlockOptions:
     alt: str | None = None  # the alt text of the block's figures
     filterwarnings: tuple[str, ...] = ()  # pytest-style warning filters for this block
     errors_allowed: bool = False  # an exception is shown, not a failure (Quarto's `error: true`)
+    output_tolerance: float | None = None  # relative tolerance of numbers in its locked output
 
     @property
     def skip_execution(self) -> bool:
@@ -91,6 +92,21 @@ class Slide:
 
 
 @dataclass(frozen=True)
+class InlineExpr:
+    """`{python} expr` or `{python} expr:spec` in a deck's prose or speaker notes (Quarto's
+    inline syntax): a value computed where it stands, after the blocks above it."""
+
+    line: int  # 1-based
+    slide: int
+    column: int  # 0-based offset of its opening backtick in the line
+    source: str  # the code span as written, backticks included
+    expr: str
+    spec: str = ""  # a format spec: `acc:.1%` → format(acc, ".1%")
+    note: bool = False  # inside an HTML comment (a speaker note), not the prose
+    before: int = 0  # the index of the first block below it (len(blocks): below them all)
+
+
+@dataclass(frozen=True)
 class Problem:
     """Something wrong with a deck that is found without running it."""
 
@@ -112,6 +128,7 @@ class DeckSettings:
     requires: tuple[str, ...] = ()  # resources every block needs
     filterwarnings: tuple[str, ...] = ()  # pytest-style warning filters for every block
     dialect: str = ""  # how slides and blocks are written (read/dialects.py); "" to tell from the file
+    output_tolerance: float | None = None  # relative tolerance of numbers in locked outputs
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,7 @@ class Deck:
     settings_lines: tuple[int, int] = (0, 0)  # 1-based first and last line of a settings comment
     front_matter_end: int = 0  # 1-based line that closes the front matter (0: none)
     dialect: str = "marp"  # the tool whose deck this is (read/dialects.py); build publishes Marp's
+    inline: tuple[InlineExpr, ...] = ()  # inline values, in file order
 
     @property
     def folder(self) -> Path:

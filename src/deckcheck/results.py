@@ -53,6 +53,16 @@ class DeckWarning:
 
 
 @dataclass(frozen=True)
+class InlineValue:
+    """What an inline value of the deck (Deck.inline, in the same order) came to."""
+
+    expr: str
+    spec: str = ""
+    text: str | None = None  # str() or format(value, spec); None when it was not evaluated
+    error: str = ""  # `NameError: name 'acc' is not defined` when evaluating it failed
+
+
+@dataclass(frozen=True)
 class BlockResult:
     index: int
     line: int  # the block's fence line
@@ -81,6 +91,7 @@ class DeckResult:
     cached: bool = False
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
+    values: tuple[InlineValue, ...] = ()  # the deck's inline values, in the order of Deck.inline
 
     def count(self, status: Status) -> int:
         return sum(1 for block in self.blocks if block.status == status)
@@ -107,6 +118,7 @@ class DeckResult:
             no_resume=str(data.get("no_resume", "")),
             timeline=tuple((str(name), float(seconds)) for name, seconds in data.get("timeline", ())),
             versions=dict(data.get("versions", {})),
+            values=tuple(InlineValue(**value) for value in data.get("values", ())),
         )
 
 

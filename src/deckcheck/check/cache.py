@@ -20,6 +20,7 @@ from pathlib import Path
 from deckcheck.atomic import write_atomic
 from deckcheck.deck import Block, Deck
 from deckcheck.read.imports import imported_names
+from deckcheck.read.inline_values import value_problems
 from deckcheck.read.parser import image_path
 from deckcheck.results import DeckResult, Failure
 
@@ -111,6 +112,7 @@ def deck_key(
         "format": FORMAT,
         "filters": list(filters),
         "blocks": [[block.code, block.info] for block in deck.blocks],
+        "inline": [[expr.before, expr.expr, expr.spec] for expr in deck.inline],
         "deck": str(deck.path.absolute()),  # no two decks share a result
         "text": "" if deck.blocks else deck.text,  # a deck with no block: nothing else tells it apart
         "settings": repr(deck.settings),
@@ -136,17 +138,18 @@ class ResultCache:
             result = DeckResult.from_dict(data)
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        if result.count("failed") and not failures:
+        failed = result.count("failed") or any(value.error for value in result.values)
+        if (failed and not failures) or len(result.values) != len(deck.inline):
             return None
         result = _with_slide_labels(result, deck)
-        return replace(result, path=str(deck.path), problems=deck.problems, cached=True)
+        problems = deck.problems + value_problems(deck, result.values)
+        return replace(result, path=str(deck.path), problems=problems, cached=True)
 
     def put(self, key: str, result: DeckResult, failures: bool = False) -> None:
         """Store a result whose blocks all passed or were skipped on purpose, or with `failures`
         one that failed, as long as every block ran (no lost kernel, no interruption)."""
-        if (result.count("failed") and not failures) or any(
-            b.reason.startswith("not run") for b in result.blocks
-        ):
+        failed = result.count("failed") or any(value.error for value in result.values)
+        if (failed and not failures) or any(b.reason.startswith("not run") for b in result.blocks):
             return
         data = replace(result, problems=(), cached=False).to_dict()
         write_atomic(self._entry(key), json.dumps(data))

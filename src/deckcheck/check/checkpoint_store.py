@@ -29,7 +29,7 @@ import psutil
 from deckcheck.check.cache import block_inputs, file_digest
 from deckcheck.deck import Deck
 from deckcheck.kernel import scratch
-from deckcheck.results import BlockResult
+from deckcheck.results import BlockResult, InlineValue
 
 DEFAULT_BUDGET = 2 * 1024**3  # bytes of checkpoint memory (PSS), all decks together
 
@@ -49,6 +49,7 @@ class DeckHistory:
     cells: dict[int, int]  # the kernel's execution count → block index
     writers: set[int]  # blocks that changed files
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)  # after block index
+    values: tuple[InlineValue, ...] = ()  # the deck's inline values
     used: float = field(default_factory=time.monotonic)
 
 
@@ -58,6 +59,7 @@ class ResumePlan:
     checkpoint: Checkpoint
     results: tuple[BlockResult, ...]  # of the blocks before `start`, from the last run
     cells: dict[int, int]
+    values: tuple[InlineValue, ...] = ()  # of the inline values above block `start`, from the last run
 
 
 def prefixes(deck: Deck) -> list[str]:
@@ -66,7 +68,8 @@ def prefixes(deck: Deck) -> list[str]:
     found = []
     for block in deck.blocks:
         inputs = {str(path): file_digest(path) for path in block_inputs(deck, block)}
-        digest.update(json.dumps([block.code, block.info, inputs], sort_keys=True).encode())
+        inline = [[expr.expr, expr.spec] for expr in deck.inline if expr.before == block.index]
+        digest.update(json.dumps([block.code, block.info, inputs, inline], sort_keys=True).encode())
         found.append(digest.copy().hexdigest())
     return found
 
@@ -94,7 +97,8 @@ class CheckpointStore:
             return None
         history.used = time.monotonic()
         cells = {count: index for count, index in history.cells.items() if index < start}
-        return ResumePlan(start, checkpoint, tuple(history.results[:start]), cells)
+        above = sum(1 for expr in deck.inline if expr.before < start)
+        return ResumePlan(start, checkpoint, tuple(history.results[:start]), cells, history.values[:above])
 
     def record(
         self,
@@ -104,6 +108,7 @@ class CheckpointStore:
         writers: set[int],
         taken: dict[int, Checkpoint],
         plan: ResumePlan | None,
+        values: Iterable[InlineValue] = (),
     ) -> None:
         """Remember a run; checkpoints of the last run that no longer hold are ended."""
         old = self.decks.get(str(deck.path))
@@ -112,7 +117,7 @@ class CheckpointStore:
             if kept.get(index) is not checkpoint:
                 _end(checkpoint)
         self.decks[str(deck.path)] = DeckHistory(
-            prefixes(deck), list(results), cells, writers, {**kept, **taken}
+            prefixes(deck), list(results), cells, writers, {**kept, **taken}, tuple(values)
         )
 
     def discard(self, checkpoints: Iterable[Checkpoint]) -> None:

@@ -23,7 +23,8 @@ from deckcheck.check.syntax import syntax_failures
 from deckcheck.deck import Block, Deck, Problem
 from deckcheck.errors import KernelError
 from deckcheck.kernel.launch import FRESH, Launch
-from deckcheck.results import BlockResult, DeckResult, Failure
+from deckcheck.read.inline_values import value_problems
+from deckcheck.results import BlockResult, DeckResult, Failure, InlineValue
 
 __all__ = ["DeckRunner", "RunOptions"]
 
@@ -65,6 +66,8 @@ class DeckRunner:
         else:
             results, outcome, setup = await self._run(deck, syntax_failures(deck))
             problems += setup
+        values = outcome.values or tuple(InlineValue(expr.expr, expr.spec) for expr in deck.inline)
+        problems += value_problems(deck, values)
         carried = spread(deck, outcome.opened)
         return DeckResult(
             path=str(deck.path),
@@ -76,6 +79,7 @@ class DeckRunner:
             timeline=outcome.timeline,
             resumed_from=outcome.resumed_from,
             no_resume=outcome.no_resume,
+            values=values,
         )
 
     def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
@@ -88,7 +92,7 @@ class DeckRunner:
         self, deck: Deck, syntax: dict[int, Failure]
     ) -> tuple[list[BlockResult], _Outcome, tuple[Problem, ...]]:
         runnable = [b for b in deck.blocks if not b.options.skip_execution and b.index not in syntax]
-        if not runnable:
+        if not runnable and not deck.inline:
             return await self._run_blocks(deck, None, syntax), _Outcome(), ()
         plan = self.checkpoints.plan(deck) if self.checkpoints and not self.options.exitfirst else None
         session = await self._start(deck, plan)
@@ -97,6 +101,7 @@ class DeckRunner:
         if session.resumed is None:
             plan = None  # the checkpoint could not resume: a full run
         taken: dict[int, Checkpoint] = {}  # this run's checkpoints, until the store has them
+        values: list[InlineValue] = list(plan.values) if plan is not None else []
         try:
             problem = await self._setup(session) if plan is None else None
             if problem is not None:
@@ -105,11 +110,11 @@ class DeckRunner:
                 return results, _Outcome(), (problem,)
             if plan is not None:
                 session.remember_cells(plan.cells)
-            results = await self._run_blocks(deck, session, syntax, plan, taken)
+            results = await self._run_blocks(deck, session, syntax, plan, taken, values)
             opened, device = await session.standins_opened(), await session.device()
             if self.checkpoints is not None:
                 writers = await session.writing_blocks()
-                self.checkpoints.record(deck, results, session.cells(), writers, taken, plan)
+                self.checkpoints.record(deck, results, session.cells(), writers, taken, plan, values)
                 taken = {}
         except BaseException:  # interrupted: nothing of the kernel may outlive this
             if self.checkpoints is not None:
@@ -118,7 +123,8 @@ class DeckRunner:
             raise
         self._close_later(session)
         resumed = plan.start + 1 if plan is not None else 0
-        return results, _Outcome(opened, device, session.timeline.items(), resumed, session.refused), ()
+        timeline = session.timeline.items()
+        return results, _Outcome(opened, device, timeline, resumed, session.refused, tuple(values)), ()
 
     def prestart(self, deck: Deck) -> None:
         """Start the kernel of the deck that runs next, so that it is ready when its turn comes
@@ -179,14 +185,17 @@ class DeckRunner:
         syntax: dict[int, Failure],
         plan: ResumePlan | None = None,
         taken: dict[int, Checkpoint] | None = None,
+        values: list[InlineValue] | None = None,
     ) -> list[BlockResult]:
         """Run the deck's blocks (from the plan's start, with the results before it as they
-        were); with a checkpoint store, keep the kernel's state after each block in `taken`."""
+        were); with a checkpoint store, keep the kernel's state after each block in `taken`;
+        the inline values above each block, and after the last, are added to `values`."""
         results: list[BlockResult] = list(plan.results) if plan is not None else []
         policy = DeckPolicy(self.options.exitfirst, results)
         for result in results:
             self.progress(deck, result)
         for block in deck.blocks[len(results) :]:
+            await self._evaluate(deck, session, policy, block.index, values)
             if policy.stopped:
                 result = skipped(block, policy.stopped)
             elif block.index in syntax:
@@ -206,7 +215,25 @@ class DeckRunner:
                 and not policy.stopped
             ):
                 await self._keep(session, block.index, taken)
+        await self._evaluate(deck, session, policy, len(deck.blocks), values)
         return results
+
+    async def _evaluate(
+        self,
+        deck: Deck,
+        session: DeckSession | None,
+        policy: DeckPolicy,
+        before: int,
+        values: list[InlineValue] | None,
+    ) -> None:
+        """The inline values that stand above block `before` (below every block: len(blocks))."""
+        exprs = [expr for expr in deck.inline if expr.before == before]
+        if values is None or not exprs:
+            return
+        if session is None or policy.stopped or not session.alive:
+            values.extend(InlineValue(expr.expr, expr.spec) for expr in exprs)
+        else:
+            values.extend(await session.inline_values(exprs))
 
     async def _keep(self, session: DeckSession, index: int, taken: dict[int, Checkpoint]) -> None:
         """A checkpoint of the kernel after block `index`, if it can be taken."""
@@ -251,6 +278,7 @@ class _Outcome:
     timeline: tuple[tuple[str, float], ...] = ()
     resumed_from: int = 0
     no_resume: str = ""
+    values: tuple[InlineValue, ...] = ()
 
 
 def _no_kernel(deck: Deck, error: Exception, session: DeckSession) -> list[BlockResult]:

@@ -24,15 +24,23 @@ from deckcheck import env_names
 from deckcheck.check.checkpoint_store import Checkpoint
 from deckcheck.check.failures import FailureReader, one_line
 from deckcheck.check.timeline import Timeline
-from deckcheck.deck import Block, Deck
+from deckcheck.deck import Block, Deck, InlineExpr
 from deckcheck.errors import KernelError
-from deckcheck.in_kernel import checkpoints, deck_warnings, doctest_sessions, queries, standins, writes
+from deckcheck.in_kernel import (
+    checkpoints,
+    deck_warnings,
+    doctest_sessions,
+    inline_values,
+    queries,
+    standins,
+    writes,
+)
 from deckcheck.kernel.calls import call_code
 from deckcheck.kernel.client import CellRun, KernelClient, error_output
 from deckcheck.kernel.launch import FRESH, Launch, Resumed
 from deckcheck.kernel.process import KernelProcess
 from deckcheck.read.alt_text import fallback_alt
-from deckcheck.results import BlockResult, DeckWarning, Failure, Figure
+from deckcheck.results import BlockResult, DeckWarning, Failure, Figure, InlineValue
 from deckcheck.text import clean
 
 __all__ = ["DeckSession", "KernelError", "RunOptions"]
@@ -156,6 +164,26 @@ class DeckSession:
             warnings=warned,
         )
         return ran if failure is None else replace(ran, status="failed", failure=failure)
+
+    async def inline_values(self, exprs: list[InlineExpr]) -> list[InlineValue]:
+        """Evaluate inline values in the namespace as it is now; not evaluated (text None) when
+        the kernel is gone or does not answer."""
+        if not exprs:
+            return []
+        limit = self.options.timeout or self.deck.settings.timeout or DEFAULT_TIMEOUT
+        items = [[expr.expr, expr.spec] for expr in exprs]
+        with self.timeline.phase("blocks"):
+            value = await self.client.evaluate(call_code(inline_values.evaluate, items), timeout=limit)
+        try:
+            answers = json.loads(value) if value else []
+        except ValueError:
+            answers = []
+        if not isinstance(answers, list) or len(answers) != len(exprs):
+            return [InlineValue(expr.expr, expr.spec) for expr in exprs]
+        return [
+            InlineValue(expr.expr, expr.spec, answer.get("text"), str(answer.get("error", "")))
+            for expr, answer in zip(exprs, answers, strict=True)
+        ]
 
     def warning_filters(self, block: Block) -> list[tuple[str, bool]]:
         """The deck's filters, then the command line's, then the block's: later ones win, as in

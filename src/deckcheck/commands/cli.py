@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shlex
 import signal
@@ -165,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=command_build)
     for command in (check, build):
         command.add_argument("--shard", type=_shard, metavar="K/N", help="only shard K of N (1-based)")
+        command.add_argument(
+            "--locked-outputs",
+            action="store_true",
+            help="a shown output or figure that differs from the one locked at the last publish "
+            "fails its block (default: a warning)",
+        )
+        command.add_argument(
+            "--update-outputs", action="store_true", help="lock what the decks show now (.deckcheck/outputs/)"
+        )
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
     _check_arguments(serve)
     serve.add_argument(
@@ -235,11 +245,17 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
     if getattr(args, "shard", None):
         decks = _shard_decks(decks, args.shard)
     console = Console(decks, timeline=args.timeline)
-    checker.on_deck = console.deck_done
+    judged: dict[str, DeckResult] = {}
+
+    def deck_done(deck: Deck, result: DeckResult) -> None:
+        judged[str(deck.path)] = _locked_outputs(args, deck, result, console)
+        console.deck_done(deck, judged[str(deck.path)])
+
+    checker.on_deck = deck_done
     checker.on_block = console.block_done
     checker.on_block_start = console.block_started
     try:
-        results = run_async(checker.check(decks))
+        results = [judged.get(result.path, result) for result in run_async(checker.check(decks))]
     except Interrupted as interruption:
         console.interrupted(str(interruption))
         raise
@@ -251,6 +267,27 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
 
         write_junit(args.junit_xml, decks, results)
     return decks, results, console
+
+
+def _locked_outputs(args: argparse.Namespace, deck: Deck, result: DeckResult, console: Console) -> DeckResult:
+    """Compare what the deck shows with its locked outputs: a warning per change, with
+    --locked-outputs a failure; --update-outputs locks the new ones instead."""
+    from deckcheck.check import output_lock
+    from deckcheck.report.lines import location
+
+    if getattr(args, "update_outputs", False):
+        written = output_lock.record(deck, result) if result.ok else None
+        if written is not None:
+            console.say(f"outputs locked: {_shown_path(written)}")
+        return result
+    locked = getattr(args, "locked_outputs", False)
+    result, changes = output_lock.judge(deck, result, locked)
+    for change in changes if not locked else ():
+        details = "\n".join(f"  {line}" for line in change.details.splitlines())
+        console.say(
+            f"{location(str(deck.path), change.line, change.slide)} warning: {output_lock.CHANGED}\n{details}"
+        )
+    return result
 
 
 def report_to_github(decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
@@ -310,6 +347,7 @@ def command_build(args: argparse.Namespace) -> int:
         handout_layout=args.handout_layout,
     )
     outcome = Builder(options, say=console.say).build(decks, results)
+    _lock_published(decks, results, outcome.published, console)
     for deck in outcome.published:
         console.say(f"published: {deck}")
     for deck, why in outcome.withheld:
@@ -318,6 +356,21 @@ def command_build(args: argparse.Namespace) -> int:
         console.say(f"site: {args.site / 'index.html'}")
     console.finish(results)
     return 1 if outcome.withheld or outcome.failed else exit_status(results)
+
+
+def _lock_published(
+    decks: Sequence[Deck], results: Sequence[DeckResult], published: Sequence[str], console: Console
+) -> None:
+    """What a published deck shows is locked: a later check compares with it."""
+    from deckcheck.check.output_lock import record
+
+    for deck, result in zip(decks, results, strict=True):
+        if str(deck.path) in published and (written := record(deck, result)) is not None:
+            console.say(f"outputs locked: {_shown_path(written)}")
+
+
+def _shown_path(path: Path) -> str:
+    return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def _spec(text: str) -> str:

@@ -22,6 +22,7 @@ from deckcheck import env_names
 from deckcheck.check.checker import Checker, CheckOptions
 from deckcheck.check.environments import Environment, NotInstallable, environment, project_requirements
 from deckcheck.check.matrix_passes import record_passes, versions_text
+from deckcheck.check.output_lock import CHANGED, compare
 from deckcheck.deck import Deck
 from deckcheck.report.lines import closing_line, failure_summary, location, problem_line, warning_line
 from deckcheck.results import DeckResult
@@ -89,6 +90,22 @@ def run_lines(deck: Deck, run: MatrixRun, result: DeckResult | None) -> list[str
         if block.status == "failed" and failure is not None:
             lines.append(f"{location(path, failure.line, failure.slide)} {failure_summary(failure)}")
         lines += [warning_line(path, warning) for warning in block.warnings]
+    return lines + output_changes(deck, run, result)
+
+
+def output_changes(deck: Deck, run: MatrixRun, result: DeckResult) -> list[str]:
+    """A shown output that differs, on these versions, from the one locked at the last publish:
+    `PATH:LINE: slide N: warning: output changed on torch 2.15.0: prints 0.0231, was 0.0218`."""
+    torch = result.versions.get("torch")
+    where = run.spec
+    if torch:
+        where = f"torch {torch}" if "torch" in run.spec else f"{run.spec}, torch {torch}"
+    lines = []
+    for change in compare(deck, result):
+        what = f"prints {change.now}, was {change.was}" if change.now else change.details.splitlines()[0]
+        lines.append(
+            f"{location(str(deck.path), change.line, change.slide)} warning: {CHANGED} on {where}: {what}"
+        )
     return lines
 
 

@@ -9,6 +9,6 @@ every kernel imports these modules before its first block.
 """
 
 __all__ = [
-    "asserts", "boot", "checkpoints", "deck_warnings", "doctest_sessions", "import_hook",
+    "asserts", "boot", "checkpoints", "deck_warnings", "doctest_sessions", "import_hook", "inline_values",
     "offline_data", "output", "queries", "standins", "writes",
 ]  # fmt: skip

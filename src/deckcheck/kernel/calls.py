@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ParamSpec
 
-from deckcheck.in_kernel import boot, checkpoints, deck_warnings, doctest_sessions, queries, standins, writes
+from deckcheck.in_kernel import (
+    boot,
+    checkpoints,
+    deck_warnings,
+    doctest_sessions,
+    inline_values,
+    queries,
+    standins,
+    writes,
+)
 
 P = ParamSpec("P")
 
@@ -24,6 +33,7 @@ KERNEL_CALLS: tuple[Callable[..., object], ...] = (
     deck_warnings.collected,  # after it: the warnings it caused
     doctest_sessions.run,  # a `>>> ` session, as the block's cell
     doctest_sessions.last_result,  # how that session went
+    inline_values.evaluate,  # the deck's inline values where they stand
     boot.exit_now,  # leave, exit handlers run, no teardown
 )
 

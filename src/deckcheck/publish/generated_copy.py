@@ -2,8 +2,8 @@
 
 `remove-cell` blocks are dropped (leaving only their output when they are `show-output`
 too), fence options are stripped to the bare language, a `show-output` block is followed by
-what it printed and by its figures, and every local
-image is renamed into the site's content-addressed `assets/` folder.
+what it printed and by its figures, every inline value (`{python} expr`) is replaced by what
+it came to, and every local image is renamed into the site's content-addressed `assets/` folder.
 """
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from deckcheck.check.output_lock import shown_output
 from deckcheck.deck import Block, Deck, source_lines_with_ends
 from deckcheck.publish.labels import footer_directive, standin_note
 from deckcheck.read.fences import language
 from deckcheck.read.parser import image_path, is_inside, parse_text
 from deckcheck.read.project import course_root
 from deckcheck.results import BlockResult, DeckResult
-from deckcheck.text import shorten
 
 FENCE = re.compile(r"^(?P<prefix>[ \t>]*(?:[-*+] |\d+[.)] )?[ \t>]*)(?P<fence>`{3,}|~{3,})")
-OUTPUT_LINES = 10
-OUTPUT_WIDTH = 100
 ASSETS = "assets"
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>$~|&]")  # what could start markup in a value's text
 
 
 class RenderError(Exception):
@@ -55,8 +54,25 @@ def asset_name(data: bytes, filename: str) -> str:
     return f"{ASSETS}/{digest}-{safe}"
 
 
-def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
+def with_values(deck: Deck, result: DeckResult) -> str:
+    """The deck's text with each evaluated inline value in place of its code span, on the same
+    line (every line keeps its number); one not evaluated stays as written."""
     lines = source_lines_with_ends(deck.text)
+    if len(result.values) != len(deck.inline):
+        return deck.text
+    for expr, value in reversed(list(zip(deck.inline, result.values, strict=True))):
+        line = lines[expr.line - 1]
+        end = expr.column + len(expr.source)
+        if value.text is None or value.expr != expr.expr or line[expr.column : end] != expr.source:
+            continue
+        text = " ".join(value.text.split())
+        shown = text.replace("-->", "--&gt;") if expr.note else MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+        lines[expr.line - 1] = line[: expr.column] + shown + line[end:]
+    return "".join(lines)
+
+
+def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
+    lines = source_lines_with_ends(with_values(deck, result))
     newline = "\r\n" if "\r\n" in deck.text else "\n"
     assets: dict[str, Asset] = {}
     image_assets: dict[str, str] = {}
@@ -141,7 +157,7 @@ def _with_newline(line: str, newline: str) -> str:
 def _output_lines(result: BlockResult, prefix: str, assets: dict[str, Asset], newline: str) -> list[str]:
     continuation = re.sub(r"[-*+]|\d+[.)]", lambda m: " " * len(m.group(0)), prefix)
     out: list[str] = []
-    text = shorten(result.output.rstrip("\n"), OUTPUT_LINES, width=OUTPUT_WIDTH)
+    text = shown_output(result)
     if text.strip():
         fence = "`" * max(3, _longest_backtick_run(text) + 1)
         out += ["", f"{fence}output", *text.splitlines(), fence]

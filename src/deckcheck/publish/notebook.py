@@ -25,9 +25,9 @@ import jupytext
 import nbformat
 from nbformat import v4
 
-from deckcheck.deck import Block, Deck, source_lines_with_ends
+from deckcheck.deck import Block, Deck, source_lines, source_lines_with_ends
 from deckcheck.in_kernel.doctest_sessions import examples
-from deckcheck.publish.generated_copy import GeneratedDeck
+from deckcheck.publish.generated_copy import GeneratedDeck, with_values
 from deckcheck.publish.html_filter import filter_html
 from deckcheck.publish.jobs import ProduceJob
 from deckcheck.publish.labels import standin_note
@@ -55,7 +55,7 @@ def write_notebook(job: ProduceJob) -> None:
 
 
 def deck_notebook(deck: Deck, result: DeckResult, generated: GeneratedDeck) -> nbformat.NotebookNode:
-    lines = _plain_alt(deck.lines)
+    lines = _plain_alt(source_lines(with_values(deck, result)))
     images, attachments = _attachments(generated)
     results = {block.index: block for block in result.blocks}
     cells = []

@@ -5,6 +5,6 @@ standard library, markdown-it-py and PyYAML; nothing that runs code.
 """
 
 __all__ = [
-    "alt_text", "bounded_yaml", "dialects", "discover", "fences", "imports", "marp_markdown",
-    "notebooks", "parser", "project", "quarto", "revealjs", "settings", "slidev",
+    "alt_text", "bounded_yaml", "dialects", "discover", "fences", "imports", "inline_values",
+    "marp_markdown", "notebooks", "parser", "project", "quarto", "revealjs", "settings", "slidev",
 ]  # fmt: skip

@@ -15,7 +15,7 @@ from deckcheck.deck import BlockOptions
 from deckcheck.read.bounded_yaml import quoted
 
 PYTHON_LANGUAGES = ("python", "py", "python3")
-KNOWN_KEYS = ("tags", "timeout", "requires", "alt", "filterwarnings")
+KNOWN_KEYS = ("tags", "timeout", "requires", "alt", "filterwarnings", "output_tolerance")
 KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output")
 KNOWN_RESOURCES = ("cuda", "mps", "network")
 SESSION_LANGUAGES = ("pycon",)  # a block only when it is a doctest session
@@ -124,6 +124,13 @@ def _timeout(value: object) -> float:
     return float(value)
 
 
+def tolerance(key: str, value: object) -> float:
+    """A relative tolerance (output_tolerance=1e-3): a number from 0 up to 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise OptionError(f"{key} must be a relative tolerance from 0 to 1, like 1e-3, not {quoted(value)}")
+    return float(value)
+
+
 def _alt(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise OptionError(
@@ -160,4 +167,7 @@ def parse_options(info: str) -> BlockOptions:
         requires=resource_names("requires", found["requires"]) if "requires" in found else (),
         alt=_alt(found["alt"]) if "alt" in found else None,
         filterwarnings=_filters(found["filterwarnings"]) if "filterwarnings" in found else (),
+        output_tolerance=tolerance("block option output_tolerance", found["output_tolerance"])
+        if "output_tolerance" in found
+        else None,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -16,6 +16,7 @@ from deckcheck.deck import Block, Deck, DeckSettings, ImageRef, Problem, Slide, 
 from deckcheck.read import bounded_yaml
 from deckcheck.read.dialects import Layout, SlideNumber, detect, foreign_cell, looks_like_python, unread_fence
 from deckcheck.read.fences import OptionError, is_block, is_session, parse_options
+from deckcheck.read.inline_values import find_inline
 from deckcheck.read.marp_markdown import heading_levels, insert_heading_rulers, marp_parser
 from deckcheck.read.notebooks import jupytext_layout, myst_layout
 from deckcheck.read.project import course_root
@@ -118,7 +119,15 @@ def parse_text(path: Path, text: str, project: ProjectSettings | None = None) ->
         if parsed and parsed[0].type == "front_matter" and parsed[0].map
         else 0,
         dialect=dialect,
+        inline=find_inline(text, _code_lines(parsed), partial(_slide_of, slides), blocks),
     )
+
+
+def _code_lines(tokens: list[Token]) -> Iterator[int]:
+    """The 0-based lines that hold code or the front matter, where no inline value is read."""
+    for token in tokens:
+        if token.type in ("fence", "code_block", "front_matter") and token.map:
+            yield from range(*token.map)
 
 
 Found = tuple[list[Slide], list[Block], list[ImageRef], list[Problem]]

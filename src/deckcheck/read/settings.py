@@ -22,7 +22,7 @@ import yaml
 from deckcheck.deck import DeckSettings
 from deckcheck.errors import UsageError
 from deckcheck.read.bounded_yaml import quoted
-from deckcheck.read.fences import OptionError, check_warning_filter, resource_names
+from deckcheck.read.fences import OptionError, check_warning_filter, resource_names, tolerance
 
 PYPROJECT = "pyproject.toml"
 
@@ -84,6 +84,13 @@ def _filters(key: str, value: object) -> tuple[str, ...]:
     return filters
 
 
+def _tolerance(key: str, value: object) -> float:
+    try:
+        return tolerance(key, value)
+    except OptionError as error:
+        raise ValueError(str(error)) from None
+
+
 def _name(key: str, value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
         raise ValueError(f'{key} must be a GitHub repository as "owner/name", not {quoted(value)}')
@@ -105,6 +112,7 @@ DECK_KEYS: dict[str, Callable[[str, object], object]] = {
     "requires": _resources,
     "filterwarnings": _filters,
     "dialect": _dialect,
+    "output_tolerance": _tolerance,
 }
 PROJECT_KEYS: dict[str, Callable[[str, object], object]] = {
     **DECK_KEYS,

@@ -9,6 +9,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,10 +24,15 @@ from deckcheck.kernel.env import default_memory_limit
 from deckcheck.read.discover import find_decks
 from deckcheck.report.console import Console
 from deckcheck.report.lines import closing_line
+from deckcheck.report.progress import COLORS
 from deckcheck.results import DeckResult
 
 T = TypeVar("T")
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+class NothingSelected(Exception):
+    """-k or --lf left no block to check (pytest's exit status 5)."""
 
 
 class Interrupted(Exception):
@@ -98,7 +104,13 @@ def _check_arguments(parser: argparse.ArgumentParser, junit: bool = True) -> Non
         help="time limit per block (default: the deck's timeout setting, else 300; a block's timeout= wins)",
     )
     parser.add_argument(
-        "-x", "--exitfirst", action="store_true", help="stop a deck at its first failure, the rest skipped"
+        "-x",
+        "--exitfirst",
+        action="store_true",
+        help="stop the whole run at the first failure (the rest skipped)",
+    )
+    parser.add_argument(
+        "--maxfail", type=_jobs, default=0, metavar="N", help="stop the whole run after N failures"
     )
     parser.add_argument(
         "--timeline",
@@ -165,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=command_build)
     for command in (check, build):
         command.add_argument("--shard", type=_shard, metavar="K/N", help="only shard K of N (1-based)")
+        _run_arguments(command)
+    check.add_argument(
+        "-k", dest="keyword", type=_keywords, metavar="EXPR",
+        help="only blocks whose deck path or slide title matches, pytest's syntax: 'tensor and not cuda'",
+    )  # fmt: skip
+    check.add_argument(
+        "--lf", "--last-failed", dest="last_failed", action="store_true",
+        help="only the blocks that failed last time (all, if none did)",
+    )  # fmt: skip
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
     _check_arguments(serve)
     serve.add_argument(
@@ -209,6 +230,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--durations", type=int, default=None, metavar="N", help="list the N slowest blocks (0: all)"
+    )
+    parser.add_argument(
+        "--color",
+        choices=COLORS,
+        default="auto",
+        help="auto (a terminal, unless NO_COLOR is set), yes or no",
+    )
+
+
+def _keywords(text: str) -> str:
+    from deckcheck.check.selection import ExpressionError, parse_keywords
+
+    try:
+        parse_keywords(text)
+    except ExpressionError as error:
+        raise argparse.ArgumentTypeError(f"wrong expression {text!r}: {error}") from None
+    return text
+
+
 def _options(args: argparse.Namespace) -> CheckOptions:
     jobs = args.jobs or 0
     shard = getattr(args, "shard", None)
@@ -221,6 +264,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         timeout=args.timeout,
         memory_limit=memory,
         exitfirst=args.exitfirst,
+        maxfail=1 if args.exitfirst else args.maxfail,
         filterwarnings=tuple(args.filterwarnings),
         timings_file=f"timings-{shard.number}-of-{shard.count}.json" if shard else TIMINGS,
     )
@@ -230,19 +274,22 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
     paths = find_decks(args.paths or ["slides"])
     if not paths:
         raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
-    checker = Checker(_options(args))
-    decks = checker.read(paths)
+    options = _options(args)
+    decks = Checker(options).read(paths)
     if getattr(args, "shard", None):
         decks = _shard_decks(decks, args.shard)
-    console = Console(decks, timeline=args.timeline)
+    decks, selected = _select(args, decks)
+    checker = Checker(replace(options, selected=selected))
+    console = Console(decks, timeline=args.timeline, color=args.color, durations=args.durations)
     checker.on_deck = console.deck_done
-    checker.on_block = console.block_done
-    checker.on_block_start = console.block_started
+    checker.progress = console
     try:
         results = run_async(checker.check(decks))
     except Interrupted as interruption:
         console.interrupted(str(interruption))
         raise
+    console.stopped = checker.stop.why if checker.stop else ""
+    _record_failures(checker, decks, results)
     if checker.cache_problem:
         print(f"deckcheck: warning: {checker.cache_problem}", file=sys.stderr)
     report_to_github(decks, results)
@@ -251,6 +298,51 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
 
         write_junit(args.junit_xml, decks, results)
     return decks, results, console
+
+
+def _select(args: argparse.Namespace, decks: list[Deck]) -> tuple[list[Deck], dict[str, frozenset[int]]]:
+    """-k and --lf: the decks to check and the blocks of those checked in part; says what it left."""
+    from deckcheck.check import selection
+
+    keyword, last = getattr(args, "keyword", None), getattr(args, "last_failed", False)
+    if keyword is None and not last:
+        return decks, {}
+    failed = selection.LastFailed(_cache(decks) / selection.LAST_FAILED) if last else None
+    if failed is not None and not failed.failures(decks):
+        print("--lf: nothing failed last time: checking everything", flush=True)
+    chosen = selection.select(decks, selection.parse_keywords(keyword) if keyword else None, failed)
+    if chosen.partial or len(chosen.decks) < len(decks):
+        flags = " ".join([*(["-k " + shlex.quote(keyword)] if keyword else []), *(["--lf"] if last else [])])
+        print(
+            f"{flags}: {chosen.blocks_selected} of {chosen.blocks_total} blocks, "
+            f"in {len(chosen.decks)} of {len(decks)} decks",
+            flush=True,
+        )
+    if not chosen.decks:
+        raise NothingSelected()
+    return chosen.decks, chosen.blocks
+
+
+def _cache(decks: Sequence[Deck]) -> Path:
+    from deckcheck.read.project import cache_root
+
+    return cache_root(*(deck.folder for deck in decks))
+
+
+def _record_failures(checker: Checker, decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
+    """What failed, for the next --lf (as pytest records it after every run)."""
+    from deckcheck.check.selection import LAST_FAILED, LastFailed
+
+    if not decks:
+        return
+    record = LastFailed(_cache(decks) / LAST_FAILED)
+    record.update(decks, results)
+    try:
+        record.save()
+    except OSError as error:
+        checker.cache_problem = (
+            checker.cache_problem or f"cannot record the failures: {error.strerror or error}"
+        )
 
 
 def report_to_github(decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
@@ -309,7 +401,7 @@ def command_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         handout_layout=args.handout_layout,
     )
-    outcome = Builder(options, say=console.say).build(decks, results)
+    outcome = Builder(options, say=console.say, stage=console.stage).build(decks, results)
     for deck in outcome.published:
         console.say(f"published: {deck}")
     for deck, why in outcome.withheld:
@@ -463,6 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"deckcheck: error: {error}", file=sys.stderr)
         return 2
+    except NothingSelected:
+        print("0 passed, 0 failed, 0 skipped", flush=True)
+        return 5
     except Interrupted as error:
         return 128 + error.signum
     except KeyboardInterrupt:

@@ -229,8 +229,8 @@ class DeckRunner:
         for result in results:
             self.progress.block_done(deck, result)
         for block in deck.blocks[len(results) : end]:
-            if policy.stopped or self.stop.reason:
-                result = skipped(block, policy.stopped or self.stop.reason)
+            if self.stop.reason or policy.stopped:  # the run's stop, when there is one, says more
+                result = skipped(block, self.stop.reason or policy.stopped)
             elif block.index in syntax:
                 result = failed(block, syntax[block.index])
             elif session is None:

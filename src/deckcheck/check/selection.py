@@ -21,7 +21,7 @@ from deckcheck.results import DeckResult
 
 LAST_FAILED = "lastfailed.json"  # in the cache folder
 WHOLE_DECK = -1  # in the record: the deck itself had a problem (an invalid deck, a missing image)
-TOKEN = re.compile(r"\s*(?:(\()|(\))|([\w:+\-.\[\]\\/]+))")
+TOKEN = re.compile(r"(\()|(\))|([\w:+\-.\[\]\\/]+)")
 HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
@@ -40,10 +40,11 @@ def parse_keywords(text: str) -> Matcher:
     tokens: list[tuple[int, str]] = []
     position = 0
     while position < len(text.rstrip()):
+        position += len(text[position:]) - len(text[position:].lstrip())
         found = TOKEN.match(text, position)
-        if not found or found.end() == position:
+        if not found:
             raise ExpressionError(f"at column {position + 1}: unexpected character {text[position]!r}")
-        tokens.append((found.start(found.lastindex or 0) + 1, found.group(found.lastindex or 0)))
+        tokens.append((position + 1, found.group(found.lastindex or 0)))
         position = found.end()
     if not tokens:
         return lambda matches: True

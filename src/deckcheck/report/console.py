@@ -120,7 +120,7 @@ class Console:
         if invalid:
             self.say(f"invalid, not run: {', '.join(invalid)}")
         if self.stopped:
-            left = sum(1 for r in results for b in r.blocks if b.reason == f"not run: {self.stopped}")
+            left = sum(1 for r in results for b in r.blocks if b.reason.startswith(STOPPED))
             self.say(f"{self.stopped}: {left} block{'s' if left != 1 else ''} not run", "yellow")
         if self.durations is not None:
             for line in durations_lines(results, self.durations):

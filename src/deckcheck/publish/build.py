@@ -325,7 +325,8 @@ class _Build:
         if "measure" in renders:
             (staged / ".measure").mkdir()
             (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
-        with self.stage(f"rendering {', '.join(renders)} ({_decks(len(ready))})"):
+        shown = ", ".join(self._marp_formats()) or "the slides"  # not the renders only the checks read
+        with self.stage(f"rendering {shown} ({_decks(len(ready))})"):
             render_folder(root, staged, renders)
 
     def _produce(self, staged: Path, item: DeckInBuild, chromium: Any) -> None:

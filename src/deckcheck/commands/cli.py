@@ -69,6 +69,16 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
 def _warning_filter(text: str) -> str:
     from deckcheck.read.fences import OptionError, check_warning_filter
 
@@ -110,7 +120,11 @@ def _check_arguments(parser: argparse.ArgumentParser, junit: bool = True) -> Non
         help="stop the whole run at the first failure (the rest skipped)",
     )
     parser.add_argument(
-        "--maxfail", type=_jobs, default=0, metavar="N", help="stop the whole run after N failures"
+        "--maxfail",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="stop the whole run after N failures (0: never)",
     )
     parser.add_argument(
         "--timeline",
@@ -232,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--durations", type=int, default=None, metavar="N", help="list the N slowest blocks (0: all)"
+        "--durations", type=_count, default=None, metavar="N", help="list the N slowest blocks (0: all)"
     )
     parser.add_argument(
         "--color",

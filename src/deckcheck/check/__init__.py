@@ -8,6 +8,7 @@ read, in_kernel (pure helpers: doctest examples) and kernel; never report, publi
 
 __all__ = [
     "cache", "checker", "checkpoint_store", "deck_runner", "environments", "failures",
-    "matrix_passes", "output_lock", "policy", "runtime", "session", "shards", "standin_flow", "syntax",
+    "matrix_passes", "output_lock", "policy", "runtime", "selection", "session", "shards", "standin_flow",
+    "syntax",
     "timeline",
 ]  # fmt: skip

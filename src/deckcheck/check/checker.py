@@ -7,7 +7,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING
 from deckcheck import env_names
 from deckcheck.check import runtime
 from deckcheck.check.cache import TIMINGS, ResultCache, Timings, deck_key
-from deckcheck.deck import Block, Deck
+from deckcheck.check.selection import STOPPED, reported
+from deckcheck.deck import Deck
 from deckcheck.kernel import scratch
 from deckcheck.kernel.data_cache import standins
 from deckcheck.kernel.env import kernel_env
 from deckcheck.read.parser import read_deck
 from deckcheck.read.project import cache_root
-from deckcheck.results import BlockResult, DeckResult
+from deckcheck.results import DeckResult
 
 if TYPE_CHECKING:
     from deckcheck.check.checkpoint_store import CheckpointStore
-    from deckcheck.check.deck_runner import RunOptions
+    from deckcheck.check.deck_runner import RunOptions, RunProgress, RunStop
     from deckcheck.check.environments import Environment
     from deckcheck.kernel.fork_server import Zygote
 
@@ -42,6 +43,8 @@ class CheckOptions:
     timeout: float | None = None  # per block, from the command line; None: the deck's or 300 s
     memory_limit: int = 0
     exitfirst: bool = False  # stop each deck at its first failure
+    maxfail: int = 0  # stop the whole run after this many failures (-x: 1); 0 never
+    selected: dict[str, frozenset[int]] = field(default_factory=dict)  # deck → its blocks to check (-k, --lf)
     filterwarnings: tuple[str, ...] = ()  # -W filters, pytest's syntax
     environment: Environment | None = None  # a matrix environment to run the kernels in
     keep_failures: bool = False  # cache failed results too (the matrix: pinned environments)
@@ -53,8 +56,6 @@ class CheckOptions:
 
 
 DeckDone = Callable[[Deck, DeckResult], None]
-BlockDone = Callable[[Deck, BlockResult], None]
-BlockStart = Callable[[Deck, Block], None]
 
 
 class Checker:
@@ -64,8 +65,7 @@ class Checker:
         self,
         options: CheckOptions,
         on_deck: DeckDone | None = None,
-        on_block: BlockDone | None = None,
-        on_block_start: BlockStart | None = None,
+        progress: RunProgress | None = None,
         keep_fork_server: bool = False,
         checkpoints: CheckpointStore | None = None,
     ) -> None:
@@ -74,8 +74,8 @@ class Checker:
         self.server: Zygote | None = None
         self.checkpoints = checkpoints  # serve: resume decks from the block that changed
         self.on_deck = on_deck or (lambda deck, result: None)
-        self.on_block = on_block or (lambda deck, result: None)
-        self.on_block_start = on_block_start or (lambda deck, block: None)
+        self.progress = progress  # the blocks as they start and end (a live display)
+        self.stop: RunStop | None = None  # this check's -x / --maxfail, once it runs decks
         self.cache_problem = ""  # why the cache could not be written, if it could not
 
     def read(self, paths: Sequence[Path]) -> list[Deck]:
@@ -91,7 +91,7 @@ class Checker:
         data = standins(self.cache_dir)
         keys = [deck_key(deck, fingerprint, data, self.options.filterwarnings) for deck in decks]
         cached = [
-            self.cache.get(key, deck, self.options.keep_failures)
+            self._reported(deck, self.cache.get(key, deck, self.options.keep_failures))
             if self.options.use_cache and reuse
             else None
             for deck, key in zip(decks, keys, strict=True)
@@ -163,6 +163,10 @@ class Checker:
                 server.close(now=outcome != "done")
                 self.server = None
 
+    def _reported(self, deck: Deck, result: DeckResult | None) -> DeckResult | None:
+        """The result as this run's selection (-k, --lf) reports it."""
+        return None if result is None else reported(result, self.options.selected.get(str(deck.path)))
+
     def _keep(self, write: Callable[[], None]) -> None:
         """Write to the cache; a failure (a full disk, a read-only folder) costs only the cache."""
         try:
@@ -188,15 +192,16 @@ class Checker:
         jobs: int,
         server: Zygote | None,
     ) -> None:
-        from deckcheck.check.deck_runner import DeckRunner
+        from deckcheck.check.deck_runner import DeckRunner, RunStop
         from deckcheck.kernel.launch import Forked, Fresh
 
+        self.stop = RunStop(self.options.maxfail)
         runner = DeckRunner(
             options,
-            progress=self.on_block,
-            starting=self.on_block_start,
+            progress=self.progress,
             checkpoints=self.checkpoints,
             launch=Forked(server) if server is not None else Fresh(),
+            stop=self.stop,
         )
         environment = self.options.environment
         versions = environment.versions() if environment else runtime.versions()
@@ -208,15 +213,20 @@ class Checker:
                 index = order.popleft()
                 if order and (jobs == 1 or timings.estimate(decks[index]) < SHORT_DECK):
                     runner.prestart(decks[order[0]])  # its kernel starts while this deck runs
+                selected = self.options.selected.get(str(decks[index].path))
                 try:
-                    result = _with_versions(await runner.run(decks[index]), versions)
+                    ran = await runner.run(decks[index], max(selected) if selected else None)
                 except Exception as error:  # surfaces in check(), which awaits this deck
                     done[index].set_exception(error)
                     continue
-                if self.options.use_cache and decks[index].runnable:
+                result = _with_versions(ran, versions)
+                stopped = any(b.reason.startswith(STOPPED) for b in ran.blocks)
+                whole = selected is None and not stopped  # the cache and the timings want whole runs
+                if self.options.use_cache and decks[index].runnable and whole:
                     self._keep(partial(self.cache.put, keys[index], result, self.options.keep_failures))
-                timings.record(decks[index], result.duration)
-                done[index].set_result(result)
+                if whole:
+                    timings.record(decks[index], result.duration)
+                done[index].set_result(reported(result, selected))
 
         workers = [asyncio.ensure_future(worker()) for _ in range(jobs)]
         finished = False

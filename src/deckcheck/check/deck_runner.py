@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from deckcheck.check.checkpoint_store import Checkpoint, CheckpointStore, ResumePlan
 from deckcheck.check.policy import (
@@ -17,6 +17,7 @@ from deckcheck.check.policy import (
     after_setup_failed,
     setup_problem,
 )
+from deckcheck.check.selection import RunStop
 from deckcheck.check.session import DeckSession, RunOptions, failed, skipped
 from deckcheck.check.standin_flow import spread
 from deckcheck.check.syntax import syntax_failures
@@ -26,10 +27,35 @@ from deckcheck.kernel.launch import FRESH, Launch
 from deckcheck.read.inline_values import value_problems
 from deckcheck.results import BlockResult, DeckResult, Failure, InlineValue
 
-__all__ = ["DeckRunner", "RunOptions"]
+__all__ = ["DeckRunner", "RunOptions", "RunProgress", "RunStop"]
 
-Progress = Callable[[Deck, BlockResult], None]
-Starting = Callable[[Deck, Block], None]
+
+class RunProgress(Protocol):
+    """What a live display learns from the runner while decks run."""
+
+    def deck_started(self, deck: Deck) -> None: ...
+
+    def block_started(self, deck: Deck, block: Block) -> None: ...
+
+    def block_done(self, deck: Deck, result: BlockResult) -> None: ...
+
+    def deck_finished(self, deck: Deck, result: DeckResult) -> None: ...
+
+
+class Quiet:
+    """A RunProgress that shows nothing."""
+
+    def deck_started(self, deck: Deck) -> None:
+        pass
+
+    def block_started(self, deck: Deck, block: Block) -> None:
+        pass
+
+    def block_done(self, deck: Deck, result: BlockResult) -> None:
+        pass
+
+    def deck_finished(self, deck: Deck, result: DeckResult) -> None:
+        pass
 
 
 class DeckRunner:
@@ -40,36 +66,43 @@ class DeckRunner:
     def __init__(
         self,
         options: RunOptions,
-        progress: Progress | None = None,
-        starting: Starting | None = None,
+        progress: RunProgress | None = None,
         checkpoints: CheckpointStore | None = None,
         launch: Launch = FRESH,
+        stop: RunStop | None = None,
     ) -> None:
         """`checkpoints`: keep the kernel's state after each block, and resume from it (serve);
-        `launch`: how a deck's kernel starts when it does not resume (a fork of the fork server)."""
+        `launch`: how a deck's kernel starts when it does not resume (a fork of the fork server);
+        `stop`: the run's -x / --maxfail, shared by every deck of the run."""
         self.options = options
         self.launch = launch
-        self.progress = progress or (lambda deck, result: None)
-        self.starting = starting or (lambda deck, block: None)
+        self.progress: RunProgress = progress or Quiet()
+        self.stop = stop or RunStop()
         self.checkpoints = checkpoints
         self.closing: set[asyncio.Task] = set()
         self.prestarted: dict[str, asyncio.Task] = {}  # deck path → its kernel, starting early
 
-    async def run(self, deck: Deck) -> DeckResult:
+    async def run(self, deck: Deck, upto: int | None = None) -> DeckResult:
+        """Run the deck (`upto`: its blocks up to that index only; the later ones are left out)."""
         started = time.monotonic()
+        self.progress.deck_started(deck)
         outcome = _Outcome()
         problems = deck.problems
-        if not deck.runnable:
+        if self.stop.reason:
+            results = self._skip_all(deck, self.stop.reason)
+        elif not deck.runnable:
             results = self._skip_all(deck, INVALID)
         elif not deck.settings.execute:
             results = self._skip_all(deck, NOT_EXECUTED)
         else:
-            results, outcome, setup = await self._run(deck, syntax_failures(deck))
+            results, outcome, setup = await self._run(deck, syntax_failures(deck), upto)
             problems += setup
         values = outcome.values or tuple(InlineValue(expr.expr, expr.spec) for expr in deck.inline)
         problems += value_problems(deck, values)
+        if problems and not self.stop.reason:
+            self.stop.count(deck, min(problem.line for problem in problems))
         carried = spread(deck, outcome.opened)
-        return DeckResult(
+        result = DeckResult(
             path=str(deck.path),
             blocks=tuple(replace(result, standins=carried.get(result.index, ())) for result in results),
             problems=problems,
@@ -81,22 +114,30 @@ class DeckRunner:
             no_resume=outcome.no_resume,
             values=values,
         )
+        self.progress.deck_finished(deck, result)
+        return result
 
     def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:
         results = [skipped(block, reason) for block in deck.blocks]
         for result in results:
-            self.progress(deck, result)
+            self.progress.block_done(deck, result)
         return results
 
     async def _run(
-        self, deck: Deck, syntax: dict[int, Failure]
+        self, deck: Deck, syntax: dict[int, Failure], upto: int | None = None
     ) -> tuple[list[BlockResult], _Outcome, tuple[Problem, ...]]:
-        runnable = [b for b in deck.blocks if not b.options.skip_execution and b.index not in syntax]
+        end = len(deck.blocks) if upto is None else upto + 1
+        runnable = [b for b in deck.blocks[:end] if not b.options.skip_execution and b.index not in syntax]
         if not runnable and not deck.inline:
-            return await self._run_blocks(deck, None, syntax), _Outcome(), ()
-        plan = self.checkpoints.plan(deck) if self.checkpoints and not self.options.exitfirst else None
+            return await self._run_blocks(deck, None, syntax, end=end), _Outcome(), ()
+        stops = self.options.exitfirst or self.stop.maxfail
+        plan = self.checkpoints.plan(deck) if self.checkpoints and not stops else None
         session = await self._start(deck, plan)
         if isinstance(session, list):
+            for result in session:
+                self.progress.block_done(deck, result)
+                if result.failure is not None:
+                    self.stop.count(deck, result.failure.line)
             return session, _Outcome(), ()
         if session.resumed is None:
             plan = None  # the checkpoint could not resume: a full run
@@ -110,7 +151,7 @@ class DeckRunner:
                 return results, _Outcome(), (problem,)
             if plan is not None:
                 session.remember_cells(plan.cells)
-            results = await self._run_blocks(deck, session, syntax, plan, taken, values)
+            results = await self._run_blocks(deck, session, syntax, plan, taken, values, end)
             opened, device = await session.standins_opened(), await session.device()
             if self.checkpoints is not None:
                 writers = await session.writing_blocks()
@@ -129,7 +170,7 @@ class DeckRunner:
     def prestart(self, deck: Deck) -> None:
         """Start the kernel of the deck that runs next, so that it is ready when its turn comes
         (kernel start-up then overlaps the running deck's blocks)."""
-        wanted = deck.runnable and deck.settings.execute and self.checkpoints is None
+        wanted = deck.runnable and deck.settings.execute and self.checkpoints is None and not self.stop.reason
         if wanted and str(deck.path) not in self.prestarted:
             session = DeckSession(deck, self.options, self.launch)
             task = asyncio.ensure_future(session.start())
@@ -186,28 +227,31 @@ class DeckRunner:
         plan: ResumePlan | None = None,
         taken: dict[int, Checkpoint] | None = None,
         values: list[InlineValue] | None = None,
+        end: int | None = None,
     ) -> list[BlockResult]:
-        """Run the deck's blocks (from the plan's start, with the results before it as they
-        were); with a checkpoint store, keep the kernel's state after each block in `taken`;
+        """Run the deck's blocks before `end` (from the plan's start, with the results before it
+        as they were); with a checkpoint store, keep the kernel's state after each block in `taken`;
         the inline values above each block, and after the last, are added to `values`."""
         results: list[BlockResult] = list(plan.results) if plan is not None else []
         policy = DeckPolicy(self.options.exitfirst, results)
         for result in results:
-            self.progress(deck, result)
-        for block in deck.blocks[len(results) :]:
+            self.progress.block_done(deck, result)
+        for block in deck.blocks[len(results) : end]:
             await self._evaluate(deck, session, policy, block.index, values)
-            if policy.stopped:
-                result = skipped(block, policy.stopped)
+            if self.stop.reason or policy.stopped:  # the run's stop, when there is one, says more
+                result = skipped(block, self.stop.reason or policy.stopped)
             elif block.index in syntax:
                 result = failed(block, syntax[block.index])
             elif session is None:
                 result = skipped(block, "skip-execution")
             else:
-                self.starting(deck, block)
+                self.progress.block_started(deck, block)
                 result = await session.run(block)
             result = policy.judge(result, session is None or session.alive)
+            if result.failure is not None and result.status == "failed":
+                self.stop.count(deck, result.failure.line)
             results.append(result)
-            self.progress(deck, result)
+            self.progress.block_done(deck, result)
             if (
                 self.checkpoints is not None
                 and taken is not None
@@ -215,7 +259,9 @@ class DeckRunner:
                 and not policy.stopped
             ):
                 await self._keep(session, block.index, taken)
-        await self._evaluate(deck, session, policy, len(deck.blocks), values)
+        last = len(deck.blocks) if end is None else min(end, len(deck.blocks))
+        for before in range(last, len(deck.blocks) + 1):  # below a -k selection: not evaluated
+            await self._evaluate(deck, session if last == len(deck.blocks) else None, policy, before, values)
         return results
 
     async def _evaluate(
@@ -230,7 +276,7 @@ class DeckRunner:
         exprs = [expr for expr in deck.inline if expr.before == before]
         if values is None or not exprs:
             return
-        if session is None or policy.stopped or not session.alive:
+        if session is None or policy.stopped or self.stop.reason or not session.alive:
             values.extend(InlineValue(expr.expr, expr.spec) for expr in exprs)
         else:
             values.extend(await session.inline_values(exprs))

@@ -10,6 +10,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,10 +25,15 @@ from deckcheck.kernel.env import default_memory_limit
 from deckcheck.read.discover import find_decks
 from deckcheck.report.console import Console
 from deckcheck.report.lines import closing_line
+from deckcheck.report.progress import COLORS
 from deckcheck.results import DeckResult
 
 T = TypeVar("T")
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+class NothingSelected(Exception):
+    """-k or --lf left no block to check (pytest's exit status 5)."""
 
 
 class Interrupted(Exception):
@@ -61,6 +67,16 @@ def _jobs(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
     return value
 
 
@@ -99,7 +115,17 @@ def _check_arguments(parser: argparse.ArgumentParser, junit: bool = True) -> Non
         help="time limit per block (default: the deck's timeout setting, else 300; a block's timeout= wins)",
     )
     parser.add_argument(
-        "-x", "--exitfirst", action="store_true", help="stop a deck at its first failure, the rest skipped"
+        "-x",
+        "--exitfirst",
+        action="store_true",
+        help="stop the whole run at the first failure (the rest skipped)",
+    )
+    parser.add_argument(
+        "--maxfail",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="stop the whole run after N failures (0: never)",
     )
     parser.add_argument(
         "--timeline",
@@ -175,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--update-outputs", action="store_true", help="lock what the decks show now (.deckcheck/outputs/)"
         )
+        _run_arguments(command)
+    check.add_argument(
+        "-k", dest="keyword", type=_keywords, metavar="EXPR",
+        help="only blocks whose deck path or slide title matches, pytest's syntax: 'tensor and not cuda'",
+    )  # fmt: skip
+    check.add_argument(
+        "--lf", "--last-failed", dest="last_failed", action="store_true",
+        help="only the blocks that failed last time (all, if none did)",
+    )  # fmt: skip
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
     _check_arguments(serve)
     serve.add_argument(
@@ -219,6 +254,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--durations", type=_count, default=None, metavar="N", help="list the N slowest blocks (0: all)"
+    )
+    parser.add_argument(
+        "--color",
+        choices=COLORS,
+        default="auto",
+        help="auto (a terminal, unless NO_COLOR is set), yes or no",
+    )
+
+
+def _keywords(text: str) -> str:
+    from deckcheck.check.selection import ExpressionError, parse_keywords
+
+    try:
+        parse_keywords(text)
+    except ExpressionError as error:
+        raise argparse.ArgumentTypeError(f"wrong expression {text!r}: {error}") from None
+    return text
+
+
 def _options(args: argparse.Namespace) -> CheckOptions:
     jobs = args.jobs or 0
     shard = getattr(args, "shard", None)
@@ -231,6 +288,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         timeout=args.timeout,
         memory_limit=memory,
         exitfirst=args.exitfirst,
+        maxfail=1 if args.exitfirst else args.maxfail,
         filterwarnings=tuple(args.filterwarnings),
         timings_file=f"timings-{shard.number}-of-{shard.count}.json" if shard else TIMINGS,
     )
@@ -240,11 +298,13 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
     paths = find_decks(args.paths or ["slides"])
     if not paths:
         raise UsageError(f"no decks (*.md) found in {', '.join(args.paths or ['slides'])}")
-    checker = Checker(_options(args))
-    decks = checker.read(paths)
+    options = _options(args)
+    decks = Checker(options).read(paths)
     if getattr(args, "shard", None):
         decks = _shard_decks(decks, args.shard)
-    console = Console(decks, timeline=args.timeline)
+    decks, selected = _select(args, decks)
+    checker = Checker(replace(options, selected=selected))
+    console = Console(decks, timeline=args.timeline, color=args.color, durations=args.durations)
     judged: dict[str, DeckResult] = {}
 
     def deck_done(deck: Deck, result: DeckResult) -> None:
@@ -252,13 +312,14 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
         console.deck_done(deck, judged[str(deck.path)])
 
     checker.on_deck = deck_done
-    checker.on_block = console.block_done
-    checker.on_block_start = console.block_started
+    checker.progress = console
     try:
         results = [judged.get(result.path, result) for result in run_async(checker.check(decks))]
     except Interrupted as interruption:
         console.interrupted(str(interruption))
         raise
+    console.stopped = checker.stop.why if checker.stop else ""
+    _record_failures(checker, decks, results)
     if checker.cache_problem:
         print(f"deckcheck: warning: {checker.cache_problem}", file=sys.stderr)
     report_to_github(decks, results)
@@ -288,6 +349,51 @@ def _locked_outputs(args: argparse.Namespace, deck: Deck, result: DeckResult, co
             f"{location(str(deck.path), change.line, change.slide)} warning: {output_lock.CHANGED}\n{details}"
         )
     return result
+
+
+def _select(args: argparse.Namespace, decks: list[Deck]) -> tuple[list[Deck], dict[str, frozenset[int]]]:
+    """-k and --lf: the decks to check and the blocks of those checked in part; says what it left."""
+    from deckcheck.check import selection
+
+    keyword, last = getattr(args, "keyword", None), getattr(args, "last_failed", False)
+    if keyword is None and not last:
+        return decks, {}
+    failed = selection.LastFailed(_cache(decks) / selection.LAST_FAILED) if last else None
+    if failed is not None and not failed.failures(decks):
+        print("--lf: nothing failed last time: checking everything", flush=True)
+    chosen = selection.select(decks, selection.parse_keywords(keyword) if keyword else None, failed)
+    if chosen.partial or len(chosen.decks) < len(decks):
+        flags = " ".join([*(["-k " + shlex.quote(keyword)] if keyword else []), *(["--lf"] if last else [])])
+        print(
+            f"{flags}: {chosen.blocks_selected} of {chosen.blocks_total} blocks, "
+            f"in {len(chosen.decks)} of {len(decks)} decks",
+            flush=True,
+        )
+    if not chosen.decks:
+        raise NothingSelected()
+    return chosen.decks, chosen.blocks
+
+
+def _cache(decks: Sequence[Deck]) -> Path:
+    from deckcheck.read.project import cache_root
+
+    return cache_root(*(deck.folder for deck in decks))
+
+
+def _record_failures(checker: Checker, decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
+    """What failed, for the next --lf (as pytest records it after every run)."""
+    from deckcheck.check.selection import LAST_FAILED, LastFailed
+
+    if not decks:
+        return
+    record = LastFailed(_cache(decks) / LAST_FAILED)
+    record.update(decks, results)
+    try:
+        record.save()
+    except OSError as error:
+        checker.cache_problem = (
+            checker.cache_problem or f"cannot record the failures: {error.strerror or error}"
+        )
 
 
 def report_to_github(decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
@@ -346,7 +452,7 @@ def command_build(args: argparse.Namespace) -> int:
         strict=args.strict,
         handout_layout=args.handout_layout,
     )
-    outcome = Builder(options, say=console.say).build(decks, results)
+    outcome = Builder(options, say=console.say, stage=console.stage).build(decks, results)
     _lock_published(decks, results, outcome.published, console)
     for deck in outcome.published:
         console.say(f"published: {deck}")
@@ -516,6 +622,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"deckcheck: error: {error}", file=sys.stderr)
         return 2
+    except NothingSelected:
+        print("0 passed, 0 failed, 0 skipped", flush=True)
+        return 5
     except Interrupted as error:
         return 128 + error.signum
     except KeyboardInterrupt:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from deckcheck.check.matrix_passes import passed_on
+from deckcheck.check.selection import STOPPED
 from deckcheck.deck import Deck
 from deckcheck.publish.accessibility import AXE, Finding, Violation, alt_text_findings, audit
 from deckcheck.publish.fit import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
@@ -30,6 +32,14 @@ from deckcheck.results import DeckResult
 from deckcheck.text import shorten
 
 COMMENT_OR_BLANK = re.compile(r"^\s*(<!--.*-->\s*)?$")
+
+# A build's stages (rendering, producing, the page checks, the search index), for a live status:
+# `with stage("rendering html, pdf (3 decks)"):` around each.
+Stage = Callable[[str], AbstractContextManager[object]]
+
+
+def _no_stage(name: str) -> AbstractContextManager[object]:
+    return contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,9 @@ def name_clashes(decks: Sequence[Deck], stems: dict[str, str], site: dict[str, S
 
 
 def _why_not(result: DeckResult) -> str:
+    stopped = next((b.reason for b in result.blocks if b.reason.startswith(STOPPED)), "")
+    if stopped:
+        return stopped  # -x or --maxfail stopped the run before this deck was checked in full
     failed = result.count("failed")
     if failed:
         return f"{failed} failing block{'s' if failed > 1 else ''}"
@@ -112,25 +125,29 @@ class DeckInBuild:
 class Builder:
     """Publishes decks into one site, build after build (serve keeps one)."""
 
-    def __init__(self, options: BuildOptions, say: Callable[[str], None]) -> None:
+    def __init__(self, options: BuildOptions, say: Callable[[str], None], stage: Stage = _no_stage) -> None:
         self.options = options
         self.say = say
+        self.stage = stage
         self.site = Site(options.site)
 
     def build(
         self, decks: Sequence[Deck], results: Sequence[DeckResult], stems: dict[str, str] | None = None
     ) -> BuildOutcome:
         """Publish the decks that passed; `stems` names their files (by default from their paths)."""
-        return _Build(self.options, self.say, self.site).run(decks, results, stems)
+        return _Build(self.options, self.say, self.site, self.stage).run(decks, results, stems)
 
 
 class _Build:
     """One build: what it learns on the way (the project's root, when it was checked, thumbnails)."""
 
-    def __init__(self, options: BuildOptions, say: Callable[[str], None], site: Site) -> None:
+    def __init__(
+        self, options: BuildOptions, say: Callable[[str], None], site: Site, stage: Stage = _no_stage
+    ) -> None:
         self.options = options
         self.say = say
         self.site = site
+        self.stage = stage
         self.root: Path | None = None
         self.checked_at = ""
         self.thumbnails: dict[str, str] = {}  # deck → its title slide's file in the site
@@ -152,7 +169,8 @@ class _Build:
             if str(deck.path) in clashes:
                 outcome.withheld.append((str(deck.path), clashes[str(deck.path)]))
                 continue
-            if not result.ok and not (self.options.preview and deck.runnable):
+            stopped = any(b.reason.startswith(STOPPED) for b in result.blocks) and not self.options.preview
+            if stopped or (not result.ok and not (self.options.preview and deck.runnable)):
                 outcome.withheld.append((str(deck.path), _why_not(result)))
                 continue
             try:
@@ -248,7 +266,8 @@ class _Build:
         if self.root is None or not pages:  # nothing to index this time: keep the index there is
             return (site / "pagefind" / "pagefind-ui.js").is_file()
         try:
-            build_search(self.root, site, pages)
+            with self.stage(f"indexing the search ({_decks(len(pages))})"):
+                build_search(self.root, site, pages)
         except (SearchError, OSError) as error:
             self.say(f"deckcheck: search index not updated: {error}")
         return (site / "pagefind" / "pagefind-ui.js").is_file()
@@ -277,6 +296,16 @@ class _Build:
                 outcome.failed = True
                 return []
         rendered = []
+        produced = [name for name in self.options.formats if FORMATS[name].produce is not None]
+        producing = self.stage(f"making {', '.join(produced)} ({_decks(len(ready))})") if produced else None
+        with producing or contextlib.nullcontext():
+            rendered = self._produce_all(staged, ready, outcome, chromium)
+        return self._check_pages(staged, self._check_line_limit(rendered, outcome), outcome, chromium)
+
+    def _produce_all(
+        self, staged: Path, ready: list[DeckInBuild], outcome: BuildOutcome, chromium: Any
+    ) -> list[DeckInBuild]:
+        rendered = []
         for item in ready:
             deck, generated = item.deck, item.generated
             try:
@@ -293,7 +322,7 @@ class _Build:
                 outcome.withheld.append((str(deck.path), f"no {', '.join(missing)} was written"))
             else:
                 rendered.append(item)
-        return self._check_pages(staged, self._check_line_limit(rendered, outcome), outcome, chromium)
+        return rendered
 
     def _render_marp(self, root: Path, staged: Path, ready: list[DeckInBuild]) -> None:
         renders = self._renders()
@@ -302,7 +331,9 @@ class _Build:
         if "measure" in renders:
             (staged / ".measure").mkdir()
             (staged / ".measure" / "assets").symlink_to(staged / "assets", target_is_directory=True)
-        render_folder(root, staged, renders)
+        shown = ", ".join(self._marp_formats()) or "the slides"  # not the renders only the checks read
+        with self.stage(f"rendering {shown} ({_decks(len(ready))})"):
+            render_folder(root, staged, renders)
 
     def _produce(self, staged: Path, item: DeckInBuild, chromium: Any) -> None:
         """The formats that Python makes, for one deck."""
@@ -357,6 +388,13 @@ class _Build:
             return rendered
         if self._audits() and not (self.root is not None and (self.root / AXE).is_file()):
             self.say("deckcheck: accessibility audit skipped: axe-core is not installed (run make)")
+        checks = "fit, accessibility" if self._audits() else "fit"
+        with self.stage(f"checking the slides: {checks} ({_decks(len(rendered))})"):
+            return self._check_each(staged, rendered, outcome, chromium)
+
+    def _check_each(
+        self, staged: Path, rendered: list[DeckInBuild], outcome: BuildOutcome, chromium: Any
+    ) -> list[DeckInBuild]:
         kept = []
         for item in rendered:
             deck = item.deck
@@ -466,3 +504,7 @@ class _Build:
             description=str(deck.front_matter.get("description") or ""),
             thumbnail=self.thumbnails.get(str(deck.path), previous.thumbnail if previous else ""),
         )
+
+
+def _decks(count: int) -> str:
+    return f"{count} deck{'s' if count != 1 else ''}"

@@ -4,4 +4,4 @@ console, JUnit XML).
 May import: the vocabulary, read and check (their data types); never publish or commands.
 """
 
-__all__ = ["console", "github", "junit", "lines"]
+__all__ = ["console", "github", "junit", "lines", "progress"]

@@ -101,12 +101,13 @@ def skip_line(path: str, result: BlockResult) -> str:
     return f"{location(path, result.line, result.slide)} skipped: {result.reason}"
 
 
-def deck_line(result: DeckResult) -> str:
+def deck_line(result: DeckResult, stopped: bool = False) -> str:
+    """`PATH: ok: COUNTS (TIME)`, FAILED when it failed, `stopped` when -x kept blocks from running."""
     counts = (
         f"{result.count('passed')} passed, {result.count('failed')} failed, {result.count('skipped')} skipped"
     )
     timing = "cached" if result.cached else f"{result.duration:.1f} s"
-    status = "ok" if result.ok else "FAILED"
+    status = "FAILED" if not result.ok else "stopped" if stopped else "ok"
     return f"{result.path}: {status}: {counts} ({timing})"
 
 

@@ -17,14 +17,15 @@ function config() {
 }
 
 function codeElements(slide) {
-  return [...slide.querySelectorAll("pre > code")].filter((code) => PYTHON.test(code.className));
+  // Marp's bespoke page turns <pre is="marp-pre"> into <marp-pre>
+  return [...slide.querySelectorAll("pre code, marp-pre code")].filter((code) => PYTHON.test(code.className));
 }
 
 // The output and figures that the build put under a show-output block.
 function shownOutputs(pre) {
   const found = [];
   for (let next = pre.nextElementSibling; next; next = next.nextElementSibling) {
-    const output = next.matches("pre") && next.querySelector(":scope > code.language-output");
+    const output = next.matches("pre, marp-pre") && next.querySelector("code.language-output");
     if (!output && !next.matches("p.figures")) break;
     found.push(next);
   }
@@ -144,7 +145,7 @@ class LiveBlock {
 
   show(answer) {
     this.clear();
-    for (const node of this.originals) node.hidden = true;
+    for (const node of this.originals) node.style.display = "none";
     const nodes = [];
     if (answer.output) {
       const pre = element("pre", "deckcheck-live-output");
@@ -169,7 +170,7 @@ class LiveBlock {
 
   reset() {
     this.clear();
-    for (const node of this.originals) node.hidden = false;
+    for (const node of this.originals) node.style.display = "";
     this.setCode(this.block.code);
     this.status.textContent = "";
     this.present.send({ kind: "reset", index: this.block.index });
@@ -185,7 +186,7 @@ class LiveBlock {
       }
       if (message.kind === "reset") {
         this.clear();
-        for (const node of this.originals) node.hidden = false;
+        for (const node of this.originals) node.style.display = "";
         this.setCode(this.block.code);
       }
     } finally {
@@ -214,7 +215,7 @@ class Present {
         const code = codes[position];
         // a block whose code the page does not show as written gets no editor
         if (block.runnable && code && code.textContent.replace(/\n$/, "") === block.code.replace(/\n$/, "")) {
-          this.blocks.set(block.index, new LiveBlock(this, block, code.parentElement));
+          this.blocks.set(block.index, new LiveBlock(this, block, code.closest("pre, marp-pre")));
         }
       });
     });

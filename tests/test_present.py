@@ -202,3 +202,16 @@ def test_check_asks_the_running_serve_and_falls_back_when_it_is_gone(tmp_path: P
     finally:
         serve.stop()
         until(lambda: tagged_processes(serve.tag) == [], timeout=30)  # the checkpoints leave after it
+
+
+def test_the_committed_editor_bundle_is_what_the_build_script_makes(tmp_path: Path) -> None:
+    """present.js is committed (a course installs deckcheck without building it): it must be
+    `npm run build-present`'s output of editor.mjs and the locked CodeMirror."""
+    esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
+    if not esbuild.exists():
+        pytest.skip("no esbuild in node_modules (make node installs it)")
+    script = json.loads((ROOT / "package.json").read_text())["scripts"]["build-present"]
+    out = tmp_path / "present.js"
+    command = script.replace("src/deckcheck/assets/present/present.js", str(out)).split()
+    subprocess.run([str(esbuild), *command[1:]], cwd=ROOT, check=True, capture_output=True, timeout=120)
+    assert out.read_bytes() == (ROOT / "src" / "deckcheck" / "assets" / "present" / "present.js").read_bytes()

@@ -13,7 +13,10 @@ Measures, each as the median of several runs on this machine:
       warm Python process (torch imported once);
   (g) the edit loop: in `deckcheck serve`, the time from saving an edit of the CNN deck's last
       block to /_deckcheck/status reporting the new result, against a full check of that deck;
-      and the peak memory of serve with every deck checkpointed.
+      and the peak memory of serve with every deck checkpointed;
+  (h) in `deckcheck present` (serve with live blocks): the time from asking to run an edited
+      last block of the CNN deck to its answer (what the page then shows), and `deckcheck check`
+      of an edited CNN deck answered by that running serve, against a cold standalone check.
 Prints the ratios against their targets and writes them to BENCHMARKS.md.
 """
 
@@ -218,11 +221,12 @@ def course_floor_script(folder: Path) -> Path:
 
 
 class Preview:
-    """`deckcheck serve` on some decks, read through its status endpoint."""
+    """`deckcheck present` (serve, plus live blocks) on some decks, read through its status endpoint."""
 
     def __init__(self, decks: list[Path], env: dict[str, str], cwd: Path) -> None:
+        self.token = ""
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "deckcheck", "serve", *map(str, decks), "--port", "0"],
+            [PYTHON, "-m", "deckcheck", "present", *map(str, decks), "--port", "0"],
             env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: queue.Queue = queue.Queue()
@@ -237,13 +241,28 @@ class Preview:
     def _port(self) -> str:
         while True:
             line = self.lines.get(timeout=900)
-            found = re.search(r"preview: http://127\.0\.0\.1:(\d+)/", line)
+            found = re.search(r"present: http://127\.0\.0\.1:(\d+)/\?token=(\S+)", line)
             if found:
+                self.token = found.group(2)
                 return found.group(1)
 
+    def _get(self, path: str) -> bytes:
+        url = f"http://127.0.0.1:{self.port}{path}?token={self.token}"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.read()
+
     def status(self) -> dict[str, dict]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_deckcheck/status", timeout=10) as answer:
-            return {deck["path"]: deck for deck in json.loads(answer.read())["decks"]}
+        return {deck["path"]: deck for deck in json.loads(self._get("/_deckcheck/status"))["decks"]}
+
+    def run_live(self, stem: str, index: int, code: str) -> tuple[float, dict]:
+        """Seconds from asking present to run a block's code to its answer, and the answer."""
+        body = json.dumps({"stem": stem, "index": index, "code": code}).encode()
+        ask = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/_deckcheck/run", body, {"X-Deckcheck-Token": self.token}
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(ask, timeout=600) as answer:
+            return time.perf_counter() - started, json.loads(answer.read())
 
     def edit_until_checked(self, deck: Path, old: str, new: str) -> tuple[float, dict]:
         """Save an edit; seconds until the status has the deck's new result, and that result."""
@@ -268,8 +287,9 @@ class Preview:
                 total += member.memory_full_info().pss
             except psutil.Error:
                 continue
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_deckcheck/status", timeout=10) as answer:
-            return total + int(json.loads(answer.read()).get("checkpoints", {}).get("memory", 0))
+        return total + int(
+            json.loads(self._get("/_deckcheck/status")).get("checkpoints", {}).get("memory", 0)
+        )
 
     def stop(self) -> None:
         self.process.send_signal(2)
@@ -316,7 +336,7 @@ def course_overhead(work: Path, env: dict[str, str], runs: int) -> tuple[float, 
     return floor, default, one
 
 
-def edit_loop(work: Path, env: dict[str, str], runs: int) -> tuple[float, float, float]:
+def edit_loop(work: Path, env: dict[str, str], runs: int) -> tuple[float, ...]:
     """(g): a full check of the CNN deck; in serve, save to status after an edit of its last
     block (the median of `runs` edits); serve's memory with every deck checkpointed."""
     full = median_of(
@@ -347,9 +367,41 @@ def edit_loop(work: Path, env: dict[str, str], runs: int) -> tuple[float, float,
         print(f"(g) serve, save to status after an edit of the last block: {resumed:.2f} s", flush=True)
         memory = preview.memory() / 1e9
         print(f"(g) serve's memory with {len(decks)} decks checkpointed: {memory:.2f} GB (PSS)", flush=True)
+        live, through = live_runs(preview, cnn, env, runs, anchor)
     finally:
         preview.stop()
-    return full, resumed, memory
+    return full, resumed, memory, live, through
+
+
+def live_runs(
+    preview: Preview, cnn: Path, env: dict[str, str], runs: int, anchor: str
+) -> tuple[float, float]:
+    """(h): present runs the CNN deck's edited last block; `check` through the running serve."""
+    deck = read_deck(cnn)
+    last = [block for block in deck.blocks if not block.options.skip_execution][-1]
+    times = []
+    for number in range(runs):
+        seconds, answer = preview.run_live(cnn.stem, last.index, f"live_{number} = {number}\n{last.code}")
+        if answer.get("status") != "passed":
+            raise SystemExit(f"bench: the live run failed: {answer}")
+        times.append(seconds)
+    live = statistics.median(times)
+    print(f"(h) present, run the edited last block of {cnn.name} → its answer: {live:.2f} s", flush=True)
+    checks = []
+    for number in range(runs):
+        new = f"through_{number} = {number}\n{anchor}"
+        preview.edit_until_checked(cnn, anchor, new)  # the edit, as serve sees it on save
+        anchor = new
+        cnn.write_text(cnn.read_text().replace(anchor, f"again_{number} = {number}\n{anchor}", 1))
+        anchor = f"again_{number} = {number}\n{anchor}"
+        seconds, _ = timed([PYTHON, "-m", "deckcheck", "check", str(cnn)], env, ROOT)  # saved just now
+        checks.append(seconds)
+    through = statistics.median(checks)
+    print(
+        f"(h) `deckcheck check` of the edited {cnn.name} through the running serve: {through:.2f} s",
+        flush=True,
+    )
+    return live, through
 
 
 def main() -> int:
@@ -394,7 +446,7 @@ def main() -> int:
         peak_rss = max(p.rss for p in peaks) / 1e9
         print(f"(e) peak memory of a cold check of all decks: {peak:.2f} GB ({peak_rss:.2f} GB RSS summed)")
         course_floor, course_default, course_one = course_overhead(work, env, args.runs)
-        cnn_full, cnn_resumed, serve_memory = edit_loop(work, env, args.runs)
+        cnn_full, cnn_resumed, serve_memory, cnn_live, cnn_through = edit_loop(work, env, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -410,6 +462,8 @@ def main() -> int:
         Target(
             "serve: an edit of the CNN deck's last block / a full check of it", cnn_resumed / cnn_full, 0.25
         ),
+        Target("present: run the CNN deck's edited last block → its answer", cnn_live, 1.0, " s"),
+        Target("`check` of the edited CNN deck through serve / a cold check", cnn_through / cnn_full, 0.1),
     ]
     print()
     for target in targets:
@@ -417,7 +471,7 @@ def main() -> int:
         print(f"{target.name}: {target.value:.2f}{target.unit} ({verdict} ≤ {target.limit}{target.unit})")
     write_report(
         args.output, args.runs, targets, floor, cold_one, cold_all, peer, warm, peak_rss,
-        course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory,
+        course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory, cnn_live, cnn_through,
     )  # fmt: skip
     print(
         f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
@@ -427,7 +481,9 @@ def main() -> int:
 
 def write_report(path: Path, runs: int, targets: list[Target], *seconds: float) -> None:
     floor, cold_one, cold_all, peer, warm, peak_rss = seconds[:6]
-    course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory = seconds[6:]
+    course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory, cnn_live, cnn_through = (
+        seconds[6:]
+    )
     rows = "\n".join(
         f"| {t.name} | {t.value:.2f}{t.unit} | ≤ {t.limit}{t.unit} | {'meets' if t.met else 'MISSES'} |"
         for t in targets
@@ -452,6 +508,8 @@ Machine: {machine()}
 | (f) the same with `--jobs 1` | {course_one:.2f} |
 | (g) cold `deckcheck check --no-cache slides/03-cnn-mnist.md` | {cnn_full:.2f} |
 | (g) `deckcheck serve`: an edit of its last block saved → `/_deckcheck/status` has it | {cnn_resumed:.2f} |
+| (h) `deckcheck present`: its edited last block run → the answer the slide shows | {cnn_live:.2f} |
+| (h) `deckcheck check` of the deck saved with another such edit, through that serve | {cnn_through:.2f} |
 
 | target | measured | limit | |
 | --- | --- | --- | --- |

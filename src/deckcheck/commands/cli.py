@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("check", help="run every block and report failures at their line and slide")
     _check_arguments(check)
+    check.add_argument("--no-serve", action="store_true", help="never through a running serve")
     check.set_defaults(func=command_check)
     build = commands.add_parser(
         "build", help="check, then publish the passing decks (HTML, PDF, handout, notebook) in the site"
@@ -211,22 +212,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the blocks that failed last time (all, if none did)",
     )  # fmt: skip
     serve = commands.add_parser("serve", help="live preview: saving a deck re-checks it and reloads the page")
-    _check_arguments(serve)
-    serve.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1; another lets anyone reaching it read the previews)",
-    )
-    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
-    serve.add_argument(
-        "--checkpoint-memory",
-        type=_size,
-        default=None,
-        metavar="SIZE",
-        help="memory for the kernel checkpoints that let a save re-run a deck from the edited block "
-        "(default 2G, all decks together; 0 turns them off)",
-    )
-    serve.set_defaults(func=command_serve)
+    present = commands.add_parser("present", help="the HTML decks, each executed block editable and run live")
+    for command, port in ((serve, 8000), (present, 8001)):
+        _check_arguments(command)
+        command.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="address to listen on (default: 127.0.0.1; another lets others on the network reach it)",
+        )
+        command.add_argument(
+            "--port", type=int, default=port, help=f"port (default: {port}; 0 picks a free one)"
+        )
+        command.add_argument(
+            "--checkpoint-memory",
+            type=_size,
+            default=None,
+            metavar="SIZE",
+            help="memory for the kernel checkpoints that let a save re-run a deck from the edited block "
+            "(default 2G, all decks together; 0 turns them off)",
+        )
+        command.set_defaults(func=command_serve)
     matrix = commands.add_parser(
         "matrix", help="check the decks against other versions of their packages, each in its own environment"
     )
@@ -311,10 +316,12 @@ def run_check(args: argparse.Namespace) -> tuple[list[Deck], list[DeckResult], C
         judged[str(deck.path)] = _locked_outputs(args, deck, result, console)
         console.deck_done(deck, judged[str(deck.path)])
 
+    served = _through_serve(args, decks, checker.options, console, deck_done)
     checker.on_deck = deck_done
     checker.progress = console
     try:
-        results = [judged.get(result.path, result) for result in run_async(checker.check(decks))]
+        results = served if served is not None else run_async(checker.check(decks))
+        results = [judged.get(result.path, result) for result in results]
     except Interrupted as interruption:
         console.interrupted(str(interruption))
         raise
@@ -394,6 +401,27 @@ def _record_failures(checker: Checker, decks: Sequence[Deck], results: Sequence[
         checker.cache_problem = (
             checker.cache_problem or f"cannot record the failures: {error.strerror or error}"
         )
+
+
+def _through_serve(
+    args: argparse.Namespace,
+    decks: list[Deck],
+    options: CheckOptions,
+    console: Console,
+    deck_done: Callable[[Deck, DeckResult], None],
+) -> list[DeckResult] | None:
+    """The running serve's results (printed as this check's), or None to check here."""
+    partial = options.selected or options.maxfail  # serve checks whole decks and never stops early
+    if args.command != "check" or args.no_serve or args.no_cache or args.shard or partial or not decks:
+        return None
+    from deckcheck.commands.check_service import ask_serve, replay
+    from deckcheck.read.project import cache_root
+
+    served = ask_serve(decks, options, cache_root(*(deck.folder for deck in decks)))
+    if isinstance(served, str):
+        print(f"deckcheck: {served}: checking here", file=sys.stderr, flush=True)
+        return None
+    return None if served is None else replay(served, decks, console, deck_done)
 
 
 def report_to_github(decks: Sequence[Deck], results: Sequence[DeckResult]) -> None:
@@ -572,10 +600,15 @@ def command_serve(args: argparse.Namespace) -> int:
     budget = DEFAULT_BUDGET if args.checkpoint_memory is None else args.checkpoint_memory
     roots = args.paths or ["slides"]
     server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget, roots=roots)
+    extension = None
+    if args.command == "present":
+        from deckcheck.commands.present import present_extension
+
+        extension = present_extension(server, args.host, say)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        server.serve(args.host, args.port)
+        server.serve(args.host, args.port, extension)
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol
 
 from deckcheck.check.cache import local_modules
 from deckcheck.check.checker import Checker, CheckOptions
@@ -206,16 +207,54 @@ def malformed(target: str) -> bool:
     return not target.startswith("/") or any(ord(char) < 32 or char == "\x7f" for char in path)
 
 
+class Headers(Protocol):
+    def get(self, name: str, default: None = None) -> str | None: ...
+
+
+class Extension(Protocol):
+    """What `deckcheck present` adds to the preview: a gate on every request, its own routes,
+    and a part of every deck's page."""
+
+    def refusal(self, headers: Headers, target: str) -> str | None:
+        """Why a request (already for this address) is refused, or None."""
+
+    def cookies(self, target: str) -> list[str]:
+        """Set-Cookie values for the answer to this request."""
+
+    def get(self, path: str) -> tuple[bytes, str] | None:
+        """A body and its type for this path, or None when the preview answers it."""
+
+    def post(self, path: str, body: bytes) -> tuple[HTTPStatus, bytes]:
+        """The answer (JSON) to a POST."""
+
+    def page_extra(self, stem: str) -> str:
+        """HTML to put at the end of a deck's page."""
+
+    def bound(self, host: str, port: int) -> str:
+        """Told the address it answers on; the line that announces it."""
+
+
+MAX_POST = 1_000_000  # bytes of a POST body (a block's code and a few names)
+
+
 def failure_text(deck: Deck, result: DeckResult) -> str:
     parts = [report.problem_line(str(deck.path), problem) for problem in result.problems]
     parts += [report.failure_report(deck, block) for block in result.blocks if block.status == "failed"]
     return "\n\n".join(parts)
 
 
-def _handler(folder: Path, state: PreviewState, hosts: HostCheck) -> type[SimpleHTTPRequestHandler]:
+def _handler(
+    folder: Path, state: PreviewState, hosts: HostCheck, extension: Extension | None = None
+) -> type[SimpleHTTPRequestHandler]:
     class Handler(SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs) -> None:
+            self.cookies: list[str] = []
             super().__init__(*args, directory=str(folder), **kwargs)
+
+        def end_headers(self) -> None:
+            for cookie in self.cookies:
+                self.send_header("Set-Cookie", cookie)
+            super().end_headers()
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -232,7 +271,20 @@ def _handler(folder: Path, state: PreviewState, hosts: HostCheck) -> type[Simple
             if malformed(self.path):
                 self._plain(HTTPStatus.BAD_REQUEST, "deckcheck: malformed URL")
                 return False
+            if extension is not None:
+                why = extension.refusal(self.headers, self.path)
+                if why is not None:
+                    self._plain(HTTPStatus.FORBIDDEN, f"deckcheck: {why}")
+                    return False
+                self.cookies = extension.cookies(self.path)
             return True
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if extension is None or not 0 <= length <= MAX_POST:
+                return self._plain(HTTPStatus.BAD_REQUEST, "deckcheck: no such request")
+            status, body = extension.post(self.path.split("?", 1)[0], self.rfile.read(length))
+            self._send(body, "application/json", status)
 
         def _plain(self, status: HTTPStatus, line: str) -> None:
             body = (line + "\n").encode()
@@ -251,6 +303,9 @@ def _handler(folder: Path, state: PreviewState, hosts: HostCheck) -> type[Simple
                 return self._events()
             if path == STATUS_PATH:
                 return self._send(state.status().encode(), "application/json")
+            own = extension.get(path) if extension is not None else None
+            if own is not None:
+                return self._send(*own)
             if path in ("/", "/index.html"):
                 return self._send_html(self._index())
             stem = path.lstrip("/").removesuffix(".html")
@@ -279,13 +334,15 @@ def _handler(folder: Path, state: PreviewState, hosts: HostCheck) -> type[Simple
             problems = state.problems.get(stem)
             if problems:
                 extra += f'<pre id="deckcheck-failures" style="{BANNER_STYLE}">{html.escape(problems)}</pre>'
+            if extension is not None:
+                extra += extension.page_extra(stem)
             return page.replace("</body>", extra + "</body>", 1) if "</body>" in page else page + extra
 
         def _send_html(self, text: str) -> None:
             self._send(text.encode("utf-8"), "text/html; charset=utf-8")
 
-        def _send(self, body: bytes, kind: str) -> None:
-            self.send_response(HTTPStatus.OK)
+        def _send(self, body: bytes, kind: str, status: HTTPStatus = HTTPStatus.OK) -> None:
+            self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
@@ -555,30 +612,37 @@ class PreviewServer:
             folder.absolute() for folder in [*named, *below]
         }
 
-    def listen(self, host: str, port: int) -> _Server:
+    def listen(self, host: str, port: int, extension: Extension | None = None) -> _Server:
         """Bind the address (a port of 0 picks one); warn when it is reachable from elsewhere."""
         server = _Server((host, port), SimpleHTTPRequestHandler, self.say)
         server.RequestHandlerClass = _handler(
-            self.folder, self.state, HostCheck.bound_to(host, server.server_address[1])
+            self.folder, self.state, HostCheck.bound_to(host, server.server_address[1]), extension
         )
-        if not is_loopback(host):
+        if not is_loopback(host) and extension is None:
             self.say(
                 f"deckcheck: warning: serving on {host}, not only on this machine: anyone on the network "
                 "can read the previews and the status (the decks' outputs, failures and paths)"
             )
         return server
 
-    def serve(self, host: str, port: int) -> None:
+    def serve(self, host: str, port: int, extension: Extension | None = None) -> None:
         """Answer at once (decks show "checking" until their check is done), check every deck,
-        and follow the saves until Ctrl-C."""
+        answer `deckcheck check` on the course's socket, and follow the saves until Ctrl-C."""
+        from deckcheck.commands.check_service import CheckService
+
         self.folder.mkdir(parents=True, exist_ok=True)
-        server = self.listen(host, port)
+        server = self.listen(host, port, extension)
+        bound = server.server_address[1]
+        address = extension.bound(host, bound) if extension else f"preview: http://{host}:{bound}/"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         checks = self.start_checks()
+        service = CheckService.open(self, self.folder.parent, self.say)
         try:
             self.request(self.paths)
-            self.watch(f"preview: http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+            self.watch(f"{address} (Ctrl-C stops)")
         finally:
+            if service is not None:
+                service.close()
             server.shutdown()
             self.stop_checks(checks)
             self.checker.close()

@@ -159,3 +159,16 @@ def test_current_and_a_spec_pip_cannot_install(tmp_path: Path, wheels: Path, ins
     ]
     usage = matrix(tmp_path, wheels, installer, "lecturekit.md")
     assert usage.returncode == 2 and "--with" in usage.stderr
+
+
+def test_the_project_requirements_are_its_dependencies_and_the_requirements_file_beside(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "course"\ndependencies = ["rich>=13"]\n')
+    (tmp_path / "requirements.txt").write_text(
+        "# the lectures\ntorch>=2.6  # CPU is enough\n\n-r more.txt\nnumpy\n"
+    )
+    (tmp_path / "slides").mkdir()
+    assert environments.project_requirements(tmp_path / "slides") == ["rich>=13", "torch>=2.6", "numpy"]
+    (tmp_path / "pyproject.toml").write_text("[tool.deckcheck]\n")  # a course: no [project]
+    assert environments.project_requirements(tmp_path / "slides") == ["torch>=2.6", "numpy"]

@@ -113,17 +113,29 @@ def _name(requirement: str) -> str:
 
 
 def project_requirements(start: Path) -> list[str]:
-    """[project].dependencies of the nearest pyproject.toml at or above `start`."""
+    """[project].dependencies of the nearest pyproject.toml at or above `start`, then the
+    requirements.txt beside it (the lectures' own packages, in a course)."""
     for folder in (start.absolute(), *start.absolute().parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
                 data = tomllib.loads(candidate.read_text("utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return []
+                data = {}
             found = data.get("project", {}).get("dependencies", [])
-            return [str(item) for item in found] if isinstance(found, list) else []
+            declared = [str(item) for item in found] if isinstance(found, list) else []
+            return declared + _requirements_file(folder / "requirements.txt")
     return []
+
+
+def _requirements_file(path: Path) -> list[str]:
+    """Its requirements, one a line; comments, blank lines and pip's options left out."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    found = [line.split(" #", 1)[0].strip() for line in lines]
+    return [line for line in found if line and not line.startswith(("#", "-"))]
 
 
 def environment(

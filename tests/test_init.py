@@ -71,7 +71,10 @@ def test_init_writes_a_whole_course(course: Path) -> None:
         ("deckcheck==0.1.0", "deckcheck[browser]==0.1.0"),
         ("deckcheck[dev] @ file:///src/deckcheck", "deckcheck[dev,browser] @ file:///src/deckcheck"),
         ("../deckcheck", "../deckcheck[browser]"),
-        ("git+https://example.org/deckcheck@abc", "deckcheck[browser] @ git+https://example.org/deckcheck@abc"),
+        (
+            "git+https://example.org/deckcheck@abc",
+            "deckcheck[browser] @ git+https://example.org/deckcheck@abc",
+        ),
     ],
 )
 def test_the_course_installs_deckcheck_with_the_browser_extra(given: str, installed: str) -> None:
@@ -85,7 +88,9 @@ def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path: Path) -
     run = deckcheck("init", str(tmp_path), "--force", cwd=tmp_path, cache=tmp_path / "cache")
     assert run.returncode == 0 and (tmp_path / "Makefile").is_file()
     assert (tmp_path / "notes.txt").read_text() == "mine"
-    assert "DECKCHECK_SPEC ?= deckcheck[browser]" in (tmp_path / "Makefile").read_text()  # where this one came from
+    assert (
+        "DECKCHECK_SPEC ?= deckcheck[browser]" in (tmp_path / "Makefile").read_text()
+    )  # where this one came from
 
 
 def test_the_example_deck_passes(course: Path) -> None:

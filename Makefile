@@ -8,8 +8,8 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 # The torch pair that this machine's pip finds on disk; override for another machine.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
-# `make matrix`: the oldest torch that pyproject.toml claims, the pinned one, the newest on the registry.
-OLDEST_SPEC ?= $(strip $(shell sed -n -E 's/^ *"(torch|torchvision)>=([0-9.]+)",?$$/\1==\2/p' pyproject.toml))
+# `make matrix`: the oldest torch that requirements.txt claims, the pinned one, the newest on the registry.
+OLDEST_SPEC ?= $(strip $(shell sed -n -E 's/^(torch|torchvision)>=([0-9.]+).*$$/\1==\2/p' requirements.txt))
 NEWEST_SPEC ?= torch==2.15.0 torchvision==0.29.2
 # Lectures must not lean on what is on its way out: deprecations fail `make check` and CI.
 WARNINGS ?= -W error::DeprecationWarning -W error::FutureWarning
@@ -28,10 +28,11 @@ all: build
 setup: python node browser data
 
 python: $(PY_STAMP)
-$(PY_STAMP): pyproject.toml
+# deckcheck (with the browser extra and the dev tools), and the lectures' requirements beside it.
+$(PY_STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_SPEC) 2> >(grep -v "is ignored: it is neither" >&2)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2> >(grep -v "is ignored: it is neither" >&2)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -e '.[browser,dev]' 2> >(grep -v "is ignored: it is neither" >&2)
 	touch $@
 
 node: $(NODE_STAMP)
@@ -73,7 +74,8 @@ matrix: python data
 	$(DECKCHECK) matrix $(DECKS) --with "$(OLDEST_SPEC)" --with "$(TORCH_SPEC)" --with "$(NEWEST_SPEC)" \
 		$(WARNINGS) --markdown MATRIX.md $(ARGS)
 
-# What we write is checked before it is run: ruff (lint and format) and mypy, then the tests.
+# What we write is checked before it is run: ruff (lint and format), mypy and deptry (every
+# package deckcheck imports is declared in pyproject.toml, and none it does not), then the tests.
 test: setup static
 	$(BIN)/pytest -q $(ARGS)
 
@@ -85,6 +87,7 @@ static: python
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
+	$(BIN)/deptry src
 
 notebooks: setup
 	$(BIN)/pytest -q -m lectures tests/test_notebooks.py $(ARGS)

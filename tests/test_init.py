@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, deckcheck
 
-from deckcheck.commands.init import FILES
+from deckcheck.commands.init import FILES, with_browser
 from deckcheck.commands.workflow_lint import lint
 from deckcheck.publish import marp
 from deckcheck.read.project import project_root
@@ -44,7 +44,8 @@ def test_init_writes_a_whole_course(course: Path) -> None:
     written = sorted(str(p.relative_to(course)) for p in course.rglob("*") if p.is_file())
     assert written == sorted([file.target for file in FILES] + ["images/.gitkeep"])
     makefile = (course / "Makefile").read_text()
-    assert r"DECKCHECK_SPEC ?= deckcheck @ file:///src/deck\#check" in makefile  # make reads # as a comment
+    # with the browser extra that `build` needs; make reads # as a comment
+    assert r"DECKCHECK_SPEC ?= deckcheck[browser] @ file:///src/deck\#check" in makefile
     ours = (ROOT / "Makefile").read_text()
     for target in ("all", "setup", "python", "node", "browser", "data", "check", "build", "html", "pdf",
                    "serve", "test", "lint", "assemble", "clean"):  # fmt: skip
@@ -58,6 +59,26 @@ def test_init_writes_a_whole_course(course: Path) -> None:
     assert (course / ".github/workflows/decks.yml").read_text() == WORKFLOW.read_text()
     assert os.access(course / "scripts/ensure-browser.sh", os.X_OK)
     assert "[tool.deckcheck]" in (course / "pyproject.toml").read_text()
+    # the lectures' stack is the course's requirement, installed beside deckcheck (which needs none of it)
+    assert (course / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
+    assert "-r requirements.txt" in makefile
+
+
+@pytest.mark.parametrize(
+    ("given", "installed"),
+    [
+        ("deckcheck", "deckcheck[browser]"),
+        ("deckcheck==0.1.0", "deckcheck[browser]==0.1.0"),
+        ("deckcheck[dev] @ file:///src/deckcheck", "deckcheck[dev,browser] @ file:///src/deckcheck"),
+        ("../deckcheck", "../deckcheck[browser]"),
+        (
+            "git+https://example.org/deckcheck@abc",
+            "deckcheck[browser] @ git+https://example.org/deckcheck@abc",
+        ),
+    ],
+)
+def test_the_course_installs_deckcheck_with_the_browser_extra(given: str, installed: str) -> None:
+    assert with_browser(given) == installed
 
 
 def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path: Path) -> None:
@@ -67,7 +88,9 @@ def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path: Path) -
     run = deckcheck("init", str(tmp_path), "--force", cwd=tmp_path, cache=tmp_path / "cache")
     assert run.returncode == 0 and (tmp_path / "Makefile").is_file()
     assert (tmp_path / "notes.txt").read_text() == "mine"
-    assert "DECKCHECK_SPEC ?= deckcheck" in (tmp_path / "Makefile").read_text()  # where this one came from
+    assert (
+        "DECKCHECK_SPEC ?= deckcheck[browser]" in (tmp_path / "Makefile").read_text()
+    )  # where this one came from
 
 
 def test_the_example_deck_passes(course: Path) -> None:

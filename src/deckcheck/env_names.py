@@ -5,6 +5,7 @@ Imported inside the kernel too, so it imports nothing.
 
 CACHE = "DECKCHECK_CACHE"  # where the result cache and the data cache live (default: PROJECT/.cache)
 MATRIX = "DECKCHECK_MATRIX"  # where `deckcheck matrix` keeps its environments (default: CACHE/matrix)
+INSTALLER = "DECKCHECK_INSTALLER"  # "pip" or "uv": what makes them (default: uv when installed)
 NETWORK = "DECKCHECK_NETWORK"  # "0" or "1": whether requires=["network"] blocks run
 FORK = "DECKCHECK_FORK"  # "0" turns the fork server off
 MEMORY_LIMIT = "DECKCHECK_MEMORY_LIMIT"  # bytes per kernel

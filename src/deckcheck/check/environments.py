@@ -9,6 +9,12 @@ the venv alone). This machine's pip configuration holds for those installs excep
 constraint files, which would cap the very versions a SPEC asks for. `current` is the
 project's own environment. An environment is made once and reused; so is pip's verdict that
 a SPEC cannot be installed, until --no-cache asks again.
+
+With uv installed (beside this Python or on PATH; DECKCHECK_INSTALLER=pip or uv chooses), uv
+makes the environment instead, with the same pip settings: uv does not see the project's
+packages through the .pth file, so it resolves the SPEC and the project's requirements
+preferring the versions the project has (`uv pip compile` with them as its earlier output),
+then installs, without their dependencies, only the pins that differ.
 """
 
 from __future__ import annotations
@@ -29,8 +35,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
+from deckcheck import env_names
 from deckcheck.atomic import write_atomic
 from deckcheck.check import runtime
 from deckcheck.errors import UsageError
@@ -40,6 +50,16 @@ READY = "deckcheck-env.json"  # written last: the environment is complete
 NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 ERROR_LINE = re.compile(r"^ERROR: (.+)$", re.M)
 FROM_VERSIONS = re.compile(r" \(from versions: [^)]*\)")
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+# pip's settings as uv reads them (find-links: pip separates by spaces, uv by commas)
+UV_SETTINGS = {
+    "PIP_INDEX_URL": "UV_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL": "UV_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS": "UV_FIND_LINKS",
+    "PIP_NO_INDEX": "UV_NO_INDEX",
+    "PIP_CERT": "SSL_CERT_FILE",
+    "PIP_DEFAULT_TIMEOUT": "UV_HTTP_TIMEOUT",
+}
 
 
 @dataclass(frozen=True)
@@ -93,17 +113,29 @@ def _name(requirement: str) -> str:
 
 
 def project_requirements(start: Path) -> list[str]:
-    """[project].dependencies of the nearest pyproject.toml at or above `start`."""
+    """[project].dependencies of the nearest pyproject.toml at or above `start`, then the
+    requirements.txt beside it (the lectures' own packages, in a course)."""
     for folder in (start.absolute(), *start.absolute().parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
                 data = tomllib.loads(candidate.read_text("utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return []
+                data = {}
             found = data.get("project", {}).get("dependencies", [])
-            return [str(item) for item in found] if isinstance(found, list) else []
+            declared = [str(item) for item in found] if isinstance(found, list) else []
+            return declared + _requirements_file(folder / "requirements.txt")
     return []
+
+
+def _requirements_file(path: Path) -> list[str]:
+    """Its requirements, one a line; comments, blank lines and pip's options left out."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    found = [line.split(" #", 1)[0].strip() for line in lines]
+    return [line for line in found if line and not line.startswith(("#", "-"))]
 
 
 def environment(
@@ -154,23 +186,89 @@ def _ready(folder: Path) -> float | None:
         return None
 
 
+def installer() -> str | None:
+    """uv's path when uv makes the environments, else None (pip does): DECKCHECK_INSTALLER says
+    which, else uv if it is installed beside this Python or on PATH."""
+    chosen = os.environ.get(env_names.INSTALLER, "").strip().lower()
+    if chosen not in ("", "pip", "uv"):
+        raise UsageError(f"{env_names.INSTALLER}={chosen!r}: pip or uv")
+    beside = Path(sys.executable).parent / "uv"
+    found = str(beside) if beside.is_file() else shutil.which("uv")
+    if chosen == "uv" and found is None:
+        raise UsageError(f"{env_names.INSTALLER}=uv, but uv is not installed (pip install uv)")
+    return None if chosen == "pip" else found
+
+
 def _make(folder: Path, wanted: list[str], base: tuple[str, ...]) -> float:
     started = time.monotonic()
     shutil.rmtree(folder, ignore_errors=True)  # an earlier attempt, cut short
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    uv = installer()
+    if uv is None:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    else:
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(folder)], check=True)
     _link_base(_site_dir(folder), base)
-    command = [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-input", *wanted]
-    with _terminate_as_interrupt():  # subprocess.run stops pip on the way out
-        done = subprocess.run(
-            command, env=pip_environment(), capture_output=True, text=True, stdin=subprocess.DEVNULL
-        )
-    if done.returncode != 0:
+    try:
+        with _terminate_as_interrupt():  # subprocess.run stops pip (or uv) on the way out
+            if uv is None:
+                _pip_install(folder, wanted)
+            else:
+                _uv_install(uv, folder, wanted, base)
+    except NotInstallable:
         shutil.rmtree(folder, ignore_errors=True)
-        raise NotInstallable(pip_reason(done.stderr or done.stdout, done.returncode))
+        raise
     seconds = time.monotonic() - started
-    record = {"seconds": round(seconds, 1), "requirements": wanted}
+    record = {
+        "seconds": round(seconds, 1),
+        "requirements": wanted,
+        "installer": "pip" if uv is None else "uv",
+    }
     write_atomic(folder / READY, json.dumps(record, indent=2))
     return seconds
+
+
+def _pip_install(folder: Path, wanted: list[str]) -> None:
+    command = [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-input", *wanted]
+    done = subprocess.run(
+        command, env=pip_environment(), capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    if done.returncode != 0:
+        raise NotInstallable(pip_reason(done.stderr or done.stdout, done.returncode))
+
+
+def _uv_install(uv: str, folder: Path, wanted: list[str], base: tuple[str, ...]) -> None:
+    """Resolve with the project's versions as uv's preferences, then install what differs."""
+    python = str(folder / "bin" / "python")
+    have = installed_pins(base)
+    resolved = folder / "deckcheck-resolved.txt"
+    resolved.write_text("".join(f"{canonical(name)}=={version}\n" for name, version in have.items()), "utf-8")
+    env = uv_environment()
+    command = [uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python", python,
+               "--output-file", str(resolved), "-"]  # fmt: skip
+    done = subprocess.run(command, env=env, input="\n".join(wanted) + "\n", capture_output=True, text=True)
+    if done.returncode != 0:
+        raise NotInstallable(uv_reason(done.stderr or done.stdout, done.returncode))
+    pins = [found.group(0) for line in resolved.read_text("utf-8").splitlines() if (found := PIN.match(line))]
+    changed = [pin for pin in pins if have.get(canonical(_name(pin))) != pin.split("==", 1)[1]]
+    if not changed:
+        return
+    command = [uv, "pip", "install", "--quiet", "--no-deps", "--python", python, *changed]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise NotInstallable(uv_reason(done.stderr or done.stdout, done.returncode))
+
+
+def installed_pins(folders: Sequence[str]) -> dict[str, str]:
+    """The distributions in these folders that an index can serve, by canonical name: version
+    (the first folder's wins; editable and local installs are left out)."""
+    from importlib import metadata
+
+    found: dict[str, str] = {}
+    for dist in metadata.distributions(path=list(folders)):
+        name = dist.metadata["Name"]
+        if name and dist.read_text("direct_url.json") is None:
+            found.setdefault(canonical(name), dist.version)
+    return found
 
 
 def _site_dir(folder: Path) -> str:
@@ -209,6 +307,40 @@ def pip_environment() -> dict[str, str]:
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env
+
+
+def uv_environment() -> dict[str, str]:
+    """pip's settings (pip_environment) as uv's variables, where the caller set none of uv's own;
+    across indexes the best version wins, as with pip (uv's default takes the first index that
+    has the package)."""
+    env = pip_environment()
+    env.pop("UV_CONSTRAINT", None)
+    for pip_name, uv_name in UV_SETTINGS.items():
+        value = env.get(pip_name)
+        if value and uv_name not in env:
+            env[uv_name] = ",".join(value.split()) if uv_name == "UV_FIND_LINKS" else value
+    if env.get("UV_NO_INDEX", "").lower() in ("0", "false", "no", "off"):
+        env.pop("UV_NO_INDEX")
+    env.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
+    return env
+
+
+def uv_reason(output: str, status: int) -> str:
+    """uv's reason for failing, in one line: its error and the first cause under it."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    heads = [i for i, line in enumerate(lines) if line.startswith(("error:", "×"))]
+    if not heads:
+        return lines[-1][:300] if lines else f"uv exited with status {status}"
+    head = lines[heads[0]].removeprefix("error:").removeprefix("×").strip()
+    head = re.sub(r" in `-` at position \d+", "", head)  # the requirements come on stdin
+    causes = [
+        line[len(prefix) :].strip()
+        for line in lines[heads[0] + 1 :]
+        for prefix in ("cause:", "Caused by:", "╰─▶")
+        if line.startswith(prefix)
+    ]
+    cause = causes[0] if causes else ""
+    return (f"{head.rstrip(':')}: {cause}" if cause else head)[:300]
 
 
 def pip_reason(output: str, status: int) -> str:

@@ -470,16 +470,17 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def command_build(args: argparse.Namespace) -> int:
-    from deckcheck.publish.build import Builder, BuildOptions
+    from deckcheck.publish.build import Builder, BuildOptions, require_playwright
     from deckcheck.publish.formats import DEFAULT_FORMATS
 
-    decks, results, console = run_check(args)
     options = BuildOptions(
         site=args.site,
         formats=args.formats or DEFAULT_FORMATS,
         strict=args.strict,
         handout_layout=args.handout_layout,
     )
+    require_playwright(options)
+    decks, results, console = run_check(args)
     outcome = Builder(options, say=console.say, stage=console.stage).build(decks, results)
     _lock_published(decks, results, outcome.published, console)
     for deck in outcome.published:

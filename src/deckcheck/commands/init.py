@@ -2,8 +2,11 @@
 
 The course gets the same two commands as this project (`make`, `make test`), an example deck
 that passes, the pinned marp-cli (this project's own package.json and lock), the CI workflow
-(this project's own) and a pre-commit configuration. `DECKCHECK_SPEC` in its Makefile is what
-it installs as deckcheck: `--requirement`, else where this deckcheck was installed from.
+(this project's own) and a pre-commit configuration. Its requirements.txt is the lectures'
+stack (torch, torchvision, NumPy, scikit-learn, matplotlib: this project's own), installed
+beside deckcheck, which needs none of it. `DECKCHECK_SPEC` in its Makefile is what it installs
+as deckcheck, with the browser extra that `build` needs: `--requirement`, else where this
+deckcheck was installed from.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ FILES = (
     CourseFile("slides/01-example.md", "slides/01-example.md"),
     CourseFile("Makefile", "Makefile"),
     CourseFile("pyproject.toml", "pyproject.toml"),
+    CourseFile("requirements.txt", "requirements.txt"),
     CourseFile("package.json", "package.json"),
     CourseFile("package-lock.json", "package-lock.json"),
     CourseFile("gitignore", ".gitignore"),
@@ -40,6 +44,8 @@ FILES = (
     CourseFile("ensure-browser.sh", "scripts/ensure-browser.sh", executable=True),
 )
 FOLDERS = ("images",)  # empty, with a .gitkeep so that git keeps them
+EXTRA = "browser"  # what `build` needs beside deckcheck itself (Playwright)
+NAMED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?(.*)$", re.S)
 
 
 def installed_requirement() -> str:
@@ -54,6 +60,21 @@ def installed_requirement() -> str:
     if isinstance(vcs, dict) and vcs.get("commit_id"):
         url = f"{vcs.get('vcs', 'git')}+{url}@{vcs['commit_id']}"
     return f"deckcheck @ {url}" if url else f"deckcheck=={__version__}"
+
+
+def with_browser(requirement: str) -> str:
+    """The requirement with deckcheck's browser extra: `NAME[browser]...` for a name (with a
+    version or `@ URL`), `PATH[browser]` for a folder or file, `deckcheck[browser] @ URL` for a URL."""
+    text = requirement.strip()
+    head = text.split(" @ ")[0]
+    if "://" in head:
+        return f"deckcheck[{EXTRA}] @ {text}"
+    named = NAMED.match(text)
+    if named is None or "/" in head or head.startswith((".", "~")):
+        return f"{text}[{EXTRA}]"
+    name, extras, rest = named.groups()
+    wanted = [extra.strip() for extra in (extras or "").split(",") if extra.strip()]
+    return f"{name}[{','.join(dict.fromkeys([*wanted, EXTRA]))}]{rest}"
 
 
 def _make_value(text: str) -> str:
@@ -89,7 +110,7 @@ def write_course(folder: Path, requirement: str | None = None, force: bool = Fal
         raise UsageError(f"{folder}: not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise UsageError(f"{folder}: the folder is not empty (--force writes the course into it anyway)")
-    requirement = requirement or installed_requirement()
+    requirement = with_browser(requirement or installed_requirement())
     name = _course_name(folder)
     for file in FILES:
         target = folder / file.target

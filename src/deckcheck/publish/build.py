@@ -4,6 +4,7 @@ checks (fit, accessibility) → site/ and its search index. One Chromium serves 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -15,6 +16,7 @@ from typing import Any
 from deckcheck.check.matrix_passes import passed_on
 from deckcheck.check.selection import STOPPED
 from deckcheck.deck import Deck
+from deckcheck.errors import UsageError
 from deckcheck.publish.accessibility import AXE, Finding, Violation, alt_text_findings, audit
 from deckcheck.publish.fit import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
 from deckcheck.publish.formats import DEFAULT_FORMATS, FORMATS
@@ -50,6 +52,26 @@ class BuildOptions:
     check_fit: bool = True  # lay every slide out in Chromium: what does not fit, what axe-core finds
     preview: bool = False  # render failing decks too (deckcheck serve shows their failures)
     handout_layout: int = 3  # slides per handout page: 1, 2 or 3
+
+
+# Playwright is an extra: `check` never needs it, and a build asks for it before checking anything.
+NO_PLAYWRIGHT = (
+    "this build drives Chromium with Playwright (page checks, handouts), which is not installed: "
+    "pip install 'deckcheck[browser]'"
+)
+
+
+def wants_browser(options: BuildOptions) -> bool:
+    """Whether the build drives Chromium: the page checks of the HTML, or a format that asks for it."""
+    checks = options.check_fit and "html" in options.formats
+    return checks or any(FORMATS[name].browser for name in options.formats)
+
+
+def require_playwright(options: BuildOptions) -> None:
+    """UsageError, in one line that says what to install, when the build needs Playwright and it
+    is not there."""
+    if wants_browser(options) and importlib.util.find_spec("playwright") is None:
+        raise UsageError(NO_PLAYWRIGHT)
 
 
 @dataclass
@@ -233,15 +255,11 @@ class _Build:
     def _audits(self) -> bool:
         return self.options.check_fit and not self.options.preview
 
-    def _wants_browser(self) -> bool:
-        checks = self.options.check_fit and "html" in self.options.formats
-        return checks or any(FORMATS[name].browser for name in self.options.formats)
-
     @contextlib.contextmanager
     def _chromium(self, ready: list) -> Iterator[Any]:
         """The build's one Chromium, when something needs it and one is installed; else None."""
         executable = browser_path()
-        if not ready or executable is None or not self._wants_browser():
+        if not ready or executable is None or not wants_browser(self.options):
             yield None
             return
         from deckcheck.publish.fit import BrowserFailed, browser

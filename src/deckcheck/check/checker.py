@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckcheck import env_names
-from deckcheck.check import runtime
+from deckcheck.check import data_fetch, runtime
 from deckcheck.check.cache import TIMINGS, ResultCache, Timings, deck_key
 from deckcheck.deck import Block, Deck
 from deckcheck.kernel import scratch
@@ -88,6 +88,7 @@ class Checker:
         self.cache = ResultCache(self.cache_dir / "results")
         environment = self.options.environment
         fingerprint = environment.fingerprint() if environment else runtime.runtime_fingerprint()
+        data_fetch.provide(decks, self.cache_dir)
         data = standins(self.cache_dir)
         keys = [deck_key(deck, fingerprint, data, self.options.filterwarnings) for deck in decks]
         cached = [

@@ -2,4 +2,4 @@
 pre-commit hook, the workflow lint). The top of the pipeline: may import every other package.
 """
 
-__all__ = ["cli", "init", "matrix", "pre_commit", "pytest_plugin", "serve", "workflow_lint"]
+__all__ = ["cli", "data", "init", "matrix", "pre_commit", "pytest_plugin", "serve", "workflow_lint"]

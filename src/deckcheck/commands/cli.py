@@ -17,6 +17,7 @@ from deckcheck.atomic import write_atomic
 from deckcheck.check.cache import TIMINGS, Timings
 from deckcheck.check.checker import Checker, CheckOptions
 from deckcheck.check.shards import Shard, parse_shard, shard_of
+from deckcheck.commands import data
 from deckcheck.deck import Deck
 from deckcheck.errors import UsageError
 from deckcheck.kernel.env import default_memory_limit
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--requirement", metavar="SPEC", help="what the course installs as deckcheck")
     init.add_argument("--force", action="store_true", help="write into a folder that is not empty")
     init.set_defaults(func=command_init)
+    data.add_parser(commands)
     assemble = commands.add_parser("assemble", help="one site from the sites that shards built")
     assemble.add_argument("sources", nargs="+", type=Path, metavar="SITE", help="a shard's site folder")
     assemble.add_argument("--site", type=Path, default=Path("site"), help="where (default: site/)")

@@ -1,10 +1,10 @@
 """Inside the kernel: torchvision's dataset downloads served from the data cache.
 
-A deck may download MNIST, FashionMNIST, KMNIST, CIFAR-10 or CIFAR-100 into any folder
-(`datasets.MNIST(root="./data", download=True)`). When the data cache (TORCH_HOME/datasets,
-filled by scripts/fetch_data.py) holds that data set, its files are linked into the folder
-the deck named before torchvision looks, so its download finds them there: no network, no
-change to the deck. Linked, not copied, so that reading a stand-in is still noticed (the
+A deck may download MNIST, FashionMNIST, KMNIST, EMNIST, CIFAR-10, CIFAR-100 or SVHN into
+any folder (`datasets.MNIST(root="./data", download=True)`). When the data cache
+(TORCH_HOME/datasets, filled by kernel/data_sets.py) holds that data set, its files are
+linked into the folder the deck named before torchvision looks, so its download finds them
+there: no network, no change to the deck. Linked, not copied, so that reading a stand-in is still noticed (the
 kernel's audit hook sees the link's real path). With nothing cached, torchvision downloads
 as usual. Imports nothing heavy; patches torchvision.datasets once it is imported.
 """
@@ -53,37 +53,70 @@ def _from_cache(file: Path, standins: set[str]) -> bool:
 
 
 def patch(datasets: Any, standins: set[str]) -> None:
-    """Wrap the download() of the MNIST family and of CIFAR so they look in the cache first."""
+    """Wrap the download() of the MNIST family, CIFAR and SVHN so they look in the cache first,
+    and accept the cache's stand-ins where torchvision compares checksums."""
     cache = cache_folder()
     if cache is None:
         return
-    mnist, cifar = getattr(datasets, "MNIST", None), getattr(datasets, "CIFAR10", None)
-    if mnist is not None and hasattr(mnist, "download"):
-        download = mnist.download
+    for name in ("MNIST", "EMNIST"):  # FashionMNIST and KMNIST inherit MNIST's download()
+        if hasattr(getattr(datasets, name, None), "download"):
+            _patch_mnist(getattr(datasets, name), cache)
+    if hasattr(getattr(datasets, "CIFAR10", None), "download"):  # CIFAR100 inherits it
+        _patch_cifar(datasets.CIFAR10, cache, standins)
+    if hasattr(getattr(datasets, "SVHN", None), "download"):
+        _patch_svhn(datasets.SVHN, cache, standins)
 
-        def mnist_download(self: Any) -> Any:
-            name = type(self).__name__
-            if not self._check_exists():
-                link_files(cache / name / "raw", Path(self.raw_folder))
-            return download(self)
 
-        mnist.download = mnist_download
-    if cifar is not None and hasattr(cifar, "download"):
-        download_cifar, check = cifar.download, cifar._check_integrity
+def _patch_mnist(cls: Any, cache: Path) -> None:
+    download = cls.download
 
-        def cifar_download(self: Any) -> Any:
-            if not check(self):
-                link_files(cache / self.base_folder, Path(self.root) / self.base_folder)
-            return download_cifar(self)
+    def mnist_download(self: Any) -> Any:
+        if not self._check_exists():
+            link_files(cache / type(self).__name__ / "raw", Path(self.raw_folder))
+        return download(self)
 
-        def cifar_check(self: Any) -> bool:
-            """True for the cache's stand-ins too, whose checksums are not the real ones."""
-            files = [
-                Path(self.root) / self.base_folder / name for name, _ in self.train_list + self.test_list
-            ]
-            if files and all(f.exists() and _from_cache(f, standins) for f in files):
-                return True
-            return check(self)
+    cls.download = mnist_download
 
-        cifar.download = cifar_download
-        cifar._check_integrity = cifar_check
+
+def _patch_cifar(cls: Any, cache: Path, standins: set[str]) -> None:
+    download_cifar, check, load_meta = cls.download, cls._check_integrity, cls._load_meta
+
+    def cifar_download(self: Any) -> Any:
+        if not check(self):
+            link_files(cache / self.base_folder, Path(self.root) / self.base_folder)
+        return download_cifar(self)
+
+    def cifar_check(self: Any) -> bool:
+        """True for the cache's stand-ins too, whose checksums are not the real ones."""
+        files = [Path(self.root) / self.base_folder / name for name, _ in self.train_list + self.test_list]
+        if files and all(f.exists() and _from_cache(f, standins) for f in files):
+            return True
+        return check(self)
+
+    def cifar_load_meta(self: Any) -> None:
+        """The class names of a stand-in (CIFAR-100's meta file is made, not the real one)."""
+        if _from_cache(Path(self.root) / self.base_folder / self.meta["filename"], standins):
+            self.meta = {**self.meta, "md5": None}
+        load_meta(self)
+
+    cls.download = cifar_download
+    cls._check_integrity = cifar_check
+    cls._load_meta = cifar_load_meta
+
+
+def _patch_svhn(cls: Any, cache: Path, standins: set[str]) -> None:
+    download_svhn, check = cls.download, cls._check_integrity
+
+    def svhn_check(self: Any) -> bool:
+        file = Path(self.root) / self.filename
+        return (file.exists() and _from_cache(file, standins)) or check(self)
+
+    def svhn_download(self: Any) -> Any:
+        if not check(self):
+            link_files(cache / "SVHN", Path(self.root))
+        if svhn_check(self):  # its download_url() would fetch a stand-in again: checksums
+            return None
+        return download_svhn(self)
+
+    cls.download = svhn_download
+    cls._check_integrity = svhn_check

@@ -126,5 +126,6 @@ def standin_warning(results: Sequence[DeckResult]) -> str | None:
     decks = ", ".join(dict.fromkeys(r.path for r in used))  # once each, though a matrix runs it again
     return (
         f"WARNING: ran on stand-in data ({', '.join(names)}), not the real downloads: {decks}. "
-        "The cache was filled without network access; see scripts/fetch_data.py."
+        "The cache was filled without network access; `deckcheck data fetch --retry-standins` "
+        "(or `make data`) downloads the real data."
     )

@@ -81,6 +81,7 @@ class DeckResult:
     cached: bool = False
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
+    quick: bool = False  # run with the deck's quick values (check/quick.py)
 
     def count(self, status: Status) -> int:
         return sum(1 for block in self.blocks if block.status == status)
@@ -107,6 +108,7 @@ class DeckResult:
             no_resume=str(data.get("no_resume", "")),
             timeline=tuple((str(name), float(seconds)) for name, seconds in data.get("timeline", ())),
             versions=dict(data.get("versions", {})),
+            quick=bool(data.get("quick", False)),
         )
 
 

@@ -8,5 +8,5 @@ read, in_kernel (pure helpers: doctest examples) and kernel; never report, publi
 
 __all__ = [
     "cache", "checker", "checkpoint_store", "data_fetch", "deck_runner", "environments", "failures",
-    "matrix_passes", "policy", "runtime", "session", "shards", "standin_flow", "syntax", "timeline",
+    "matrix_passes", "policy", "quick", "runtime", "session", "shards", "standin_flow", "syntax", "timeline",
 ]  # fmt: skip

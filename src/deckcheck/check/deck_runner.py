@@ -76,6 +76,7 @@ class DeckRunner:
             timeline=outcome.timeline,
             resumed_from=outcome.resumed_from,
             no_resume=outcome.no_resume,
+            quick=deck.settings.quick_run,
         )
 
     def _skip_all(self, deck: Deck, reason: str) -> list[BlockResult]:

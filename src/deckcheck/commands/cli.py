@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import re
 import shlex
 import signal
@@ -135,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("check", help="run every block and report failures at their line and slide")
     _check_arguments(check)
+    check.add_argument(
+        "--quick", action="store_true", help="set each deck's quick values after its block tagged parameters"
+    )
     check.set_defaults(func=command_check)
     build = commands.add_parser(
         "build", help="check, then publish the passing decks (HTML, PDF, handout, notebook) in the site"
@@ -225,6 +229,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         exitfirst=args.exitfirst,
         filterwarnings=tuple(args.filterwarnings),
         timings_file=f"timings-{shard.number}-of-{shard.count}.json" if shard else TIMINGS,
+        quick=getattr(args, "quick", False),
     )
 
 
@@ -414,7 +419,8 @@ def command_serve(args: argparse.Namespace) -> int:
 
     budget = DEFAULT_BUDGET if args.checkpoint_memory is None else args.checkpoint_memory
     roots = args.paths or ["slides"]
-    server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget, roots=roots)
+    options = dataclasses.replace(_options(args), quick=True)  # a preview is quick; build never is
+    server = PreviewServer(paths, options, folder, say, checkpoint_memory=budget, roots=roots)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

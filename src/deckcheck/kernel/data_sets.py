@@ -524,7 +524,7 @@ def fetch(root: Path, wanted: Sequence[DataSet], *, network: bool, retry: bool =
             complete = _fetch_one(root, data, standins, network, say, warn) and complete
     finally:
         socket.setdefaulttimeout(old_timeout)
-        write_standins(root, standins)
+    write_standins(root, standins)  # not when interrupted: a half-written stand-in stays listed
     return complete
 
 
@@ -542,7 +542,7 @@ def _fetch_one(
             say(f"{data.name} downloaded to {root}")
             return True
     if data.present(root) and data.name in standins:
-        say(f"{data.name}: keeping the stand-in ({why})")
+        warn(f"{data.name}: keeping the stand-in ({why}): {data.standin}")
         return True
     standins[data.name] = list(data.files)
     write_standins(root, standins, require_files=False)  # listed before it is written

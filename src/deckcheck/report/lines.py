@@ -105,7 +105,7 @@ def deck_line(result: DeckResult) -> str:
     counts = (
         f"{result.count('passed')} passed, {result.count('failed')} failed, {result.count('skipped')} skipped"
     )
-    timing = "cached" if result.cached else f"{result.duration:.1f} s"
+    timing = ("cached" if result.cached else f"{result.duration:.1f} s") + (", quick" if result.quick else "")
     status = "ok" if result.ok else "FAILED"
     return f"{result.path}: {status}: {counts} ({timing})"
 

@@ -13,7 +13,9 @@ Measures, each as the median of several runs on this machine:
       warm Python process (torch imported once);
   (g) the edit loop: in `deckcheck serve`, the time from saving an edit of the CNN deck's last
       block to /_deckcheck/status reporting the new result, against a full check of that deck;
-      and the peak memory of serve with every deck checkpointed.
+      and the peak memory of serve with every deck checkpointed;
+  (h) a quick check: a deck that trains for `epochs = 20` (its parameters block), checked with
+      `--quick` (its `quick: {epochs: 1}`) against its full check.
 Prints the ratios against their targets and writes them to BENCHMARKS.md.
 """
 
@@ -352,11 +354,65 @@ def edit_loop(work: Path, env: dict[str, str], runs: int) -> tuple[float, float,
     return full, resumed, memory
 
 
+QUICK_DECK = """---
+marp: true
+deckcheck:
+  quick: {epochs: 1}
+---
+
+# Training, a knob per run
+
+```python tags=["parameters"]
+epochs = 20
+```
+
+```python
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+x = torch.randn(8192, 128)
+y = (x[:, :8].sum(1) > 0).long()
+model = nn.Sequential(nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+for epoch in range(epochs):
+    for batch in range(0, len(x), 64):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x[batch : batch + 64]), y[batch : batch + 64]).backward()
+        optimizer.step()
+```
+"""
+
+
+def quick_check(work: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
+    """(h): a cold full check and a cold quick check of a deck that trains for `epochs`."""
+    deck = work / "quick" / "training.md"
+    deck.parent.mkdir()
+    deck.write_text(QUICK_DECK)
+    check = [PYTHON, "-m", "deckcheck", "check", "--no-cache", str(deck)]
+    full = median_of(runs, lambda: timed(check, env, ROOT)[0])
+    print(f"(h) full check of a deck that trains for 20 epochs: {full:.2f} s", flush=True)
+    quick = median_of(runs, lambda: timed([*check, "--quick"], env, ROOT)[0])
+    print(f"(h) the same deck with --quick (epochs: 1): {quick:.2f} s", flush=True)
+    return full, quick
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is kept)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--only-quick", action="store_true", help="measure (h) alone, print it, write nothing"
+    )
     args = parser.parse_args()
+    if args.only_quick:
+        work = Path(tempfile.mkdtemp(prefix="deckcheck-bench-"))
+        try:
+            full, quick = quick_check(work, environment(work / "cache"), args.runs)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(f"quick / full: {quick / full:.2f} (target ≤ 0.25)")
+        return 0 if quick / full <= 0.25 else 1
     work = Path(tempfile.mkdtemp(prefix="deckcheck-bench-"))
     try:
         env = environment(work / "cache")
@@ -395,6 +451,7 @@ def main() -> int:
         print(f"(e) peak memory of a cold check of all decks: {peak:.2f} GB ({peak_rss:.2f} GB RSS summed)")
         course_floor, course_default, course_one = course_overhead(work, env, args.runs)
         cnn_full, cnn_resumed, serve_memory = edit_loop(work, env, args.runs)
+        quick_full, quick = quick_check(work, env, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -410,6 +467,7 @@ def main() -> int:
         Target(
             "serve: an edit of the CNN deck's last block / a full check of it", cnn_resumed / cnn_full, 0.25
         ),
+        Target("check --quick of a 20-epoch deck (epochs: 1) / its full check", quick / quick_full, 0.25),
     ]
     print()
     for target in targets:
@@ -417,7 +475,7 @@ def main() -> int:
         print(f"{target.name}: {target.value:.2f}{target.unit} ({verdict} ≤ {target.limit}{target.unit})")
     write_report(
         args.output, args.runs, targets, floor, cold_one, cold_all, peer, warm, peak_rss,
-        course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory,
+        course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory, quick_full, quick,
     )  # fmt: skip
     print(
         f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
@@ -427,7 +485,8 @@ def main() -> int:
 
 def write_report(path: Path, runs: int, targets: list[Target], *seconds: float) -> None:
     floor, cold_one, cold_all, peer, warm, peak_rss = seconds[:6]
-    course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory = seconds[6:]
+    course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory = seconds[6:12]
+    quick_full, quick = seconds[12:]
     rows = "\n".join(
         f"| {t.name} | {t.value:.2f}{t.unit} | ≤ {t.limit}{t.unit} | {'meets' if t.met else 'MISSES'} |"
         for t in targets
@@ -452,6 +511,8 @@ Machine: {machine()}
 | (f) the same with `--jobs 1` | {course_one:.2f} |
 | (g) cold `deckcheck check --no-cache slides/03-cnn-mnist.md` | {cnn_full:.2f} |
 | (g) `deckcheck serve`: an edit of its last block saved → `/_deckcheck/status` has it | {cnn_resumed:.2f} |
+| (h) cold `deckcheck check --no-cache` of a deck that trains for `epochs = 20` | {quick_full:.2f} |
+| (h) the same with `--quick` (`quick: {{epochs: 1}}`) | {quick:.2f} |
 
 | target | measured | limit | |
 | --- | --- | --- | --- |

@@ -557,3 +557,39 @@ def test_data_fetch_names_what_the_decks_load_and_refuses_an_unknown_name(new_co
     assert wrong.returncode == 2
     assert wrong.stderr.startswith("deckcheck: error: no such deck or data set: ImageNet (data sets: MNIST,")
     assert len(wrong.stderr.splitlines()) == 1
+
+
+SHAKESPEARE_DECK = """---
+marp: true
+---
+
+# Characters
+
+```python
+import urllib.request
+url = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+urllib.request.urlretrieve(url, "input.txt")
+with open("input.txt", encoding="utf-8") as f:
+    text = f.read()
+chars = sorted(set(text))
+assert len(chars) == 65 and text.startswith("First Citizen:")
+```
+
+```python
+with urllib.request.urlopen(url) as answer:
+    assert answer.read().decode() == text
+```
+"""
+
+
+def test_tiny_shakespeare_is_served_to_urllib_offline(tmp_path):
+    """The text char-level models train on, fetched by URL: the first check makes a stand-in
+    with the real file's 65 characters, and urllib gets it from the cache."""
+    from helpers import deckcheck
+
+    (tmp_path / "chars.md").write_text(SHAKESPEARE_DECK)
+    run = deckcheck("check", "chars.md", cwd=tmp_path, cache=tmp_path / "cache", timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Tiny Shakespeare replaced by a stand-in (no network)" in run.stderr
+    assert "ran on stand-in data (Tiny Shakespeare)" in run.stderr
+    assert len((tmp_path / "input.txt").read_text()) > 100_000

@@ -120,3 +120,71 @@ def _patch_svhn(cls: Any, cache: Path, standins: set[str]) -> None:
 
     cls.download = svhn_download
     cls._check_integrity = svhn_check
+
+
+# Text files that courses download by URL, not through a library: the cache's copy (the real
+# file, or a stand-in) is served for these URLs to urllib.request and requests. Shell lines
+# (`!wget URL`) are other processes: they still go to the network.
+TEXTS = {
+    "karpathy/char-rnn/master/data/tinyshakespeare/input.txt": "text/tinyshakespeare/input.txt",
+    "karpathy/ng-video-lecture/master/input.txt": "text/tinyshakespeare/input.txt",
+}
+
+
+def cached_text(url: object) -> Path | None:
+    """The cache's copy of a known text file's URL, if the cache holds it."""
+    home = os.environ.get("TORCH_HOME")
+    if not home or not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return None
+    name = next((file for tail, file in TEXTS.items() if url.split("?")[0].endswith(tail)), None)
+    path = Path(home) / name if name else None
+    return path if path is not None and path.is_file() else None
+
+
+def patch_text_downloads(module: Any) -> None:
+    """urllib.request.urlopen (and so urlretrieve) or requests' Session.request: a known text's
+    URL answered from the cache."""
+    if getattr(module, "_deckcheck_texts", False):  # a resumed kernel prepares again
+        return
+    module._deckcheck_texts = True
+    if hasattr(module, "urlopen") and hasattr(module, "urlretrieve"):
+        _patch_urlopen(module)
+    elif hasattr(module, "Session"):
+        _patch_requests(module.Session)
+
+
+def _patch_urlopen(request: Any) -> None:
+    import email.message
+    import urllib.response
+
+    urlopen = request.urlopen
+
+    def cached_urlopen(url: Any, *args: Any, **kwargs: Any) -> Any:
+        path = cached_text(getattr(url, "full_url", url))
+        if path is None:
+            return urlopen(url, *args, **kwargs)
+        headers = email.message.Message()
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+        headers["Content-Length"] = str(path.stat().st_size)
+        answer = open(path, "rb")  # noqa: SIM115  # the response owns it: closed with the response
+        return urllib.response.addinfourl(answer, headers, str(getattr(url, "full_url", url)), 200)
+
+    request.urlopen = cached_urlopen
+
+
+def _patch_requests(session: Any) -> None:
+    send = session.request
+
+    def cached_request(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        path = cached_text(url)
+        if path is None or str(method).upper() != "GET":
+            return send(self, method, url, *args, **kwargs)
+        from requests.models import Response
+
+        response = Response()
+        response.status_code, response.url, response.encoding = 200, str(url), "utf-8"
+        response._content = path.read_bytes()
+        response.headers["Content-Type"] = "text/plain; charset=utf-8"
+        return response
+
+    session.request = cached_request

@@ -404,6 +404,34 @@ def verify_svhn(root: Path) -> None:
         assert set(loaded.labels.tolist()) == set(range(10))
 
 
+# --------------------------------------------------------------------------- Tiny Shakespeare
+
+SHAKESPEARE_FILE = "text/tinyshakespeare/input.txt"
+SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+SHAKESPEARE_LENGTH = 1_115_394  # characters of the real file
+
+
+def download_shakespeare(root: Path) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(SHAKESPEARE_URL, timeout=10) as answer:  # a fixed https URL
+        text = answer.read()
+    if len(text.decode("utf-8")) != SHAKESPEARE_LENGTH:
+        raise ValueError(f"{SHAKESPEARE_URL} has {len(text)} bytes, not the tiny Shakespeare file")
+    _write(root / SHAKESPEARE_FILE, text)
+
+
+def write_shakespeare(root: Path) -> None:
+    """A tenth of the real length, with exactly its 65 characters (a char-level model's
+    vocabulary is the same)."""
+    _write(root / SHAKESPEARE_FILE, draw.shakespeare_text(SHAKESPEARE_LENGTH // 10).encode())
+
+
+def verify_shakespeare(root: Path) -> None:
+    text = (root / SHAKESPEARE_FILE).read_text("utf-8")
+    assert sorted(set(text)) == sorted(draw.SHAKESPEARE_CHARS) and len(text) >= SHAKESPEARE_LENGTH // 10
+
+
 # --------------------------------------------------------------------------- ResNet-18
 
 
@@ -489,6 +517,11 @@ DATA_SETS = (
     DataSet(
         "SVHN", r"\bSVHN\b", SVHN_FILES, download_svhn, write_svhn, verify_svhn,
         "house numbers in a font, a tenth of its size (no extra split)",
+    ),
+    DataSet(
+        "Tiny Shakespeare", r"tinyshakespeare/input\.txt|ng-video-lecture/master/input\.txt",
+        (SHAKESPEARE_FILE,), download_shakespeare, write_shakespeare, verify_shakespeare,
+        "made-up dialogue with its 65 characters, a tenth of its length",
     ),
 )  # fmt: skip
 ALIASES = {re.sub(r"[^a-z0-9]", "", data.name.lower()): data for data in DATA_SETS} | {

@@ -475,3 +475,46 @@ def svhn_split(per_class: int, gen: Tensor) -> tuple[Any, Any]:
     images = (img.clamp(0, 1) * 255).round().to(torch.uint8).permute(2, 3, 1, 0).contiguous()
     targets = torch.where(labels == 0, 10, labels).to(torch.uint8)[:, None]
     return images.numpy(), targets.numpy()
+
+
+# --------------------------------------------------------------------------- Tiny Shakespeare
+
+SHAKESPEARE_CHARS = "\n !$&',-.3:;?" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "abcdefghijklmnopqrstuvwxyz"  # its 65
+SPEAKERS = (
+    "First Citizen", "Second Citizen", "All", "MENENIUS", "ROMEO", "JULIET", "Nurse", "GLOUCESTER",
+    "KING RICHARD III", "QUEEN ELIZABETH", "DUKE VINCENTIO", "ISABELLA", "LUCIO", "PETRUCHIO",
+    "KATHARINA", "BENVOLIO", "TYBALT", "YORK", "WARWICK", "VOLUMNIA", "ANGELO", "ESCALUS",
+    "FRIAR LAURENCE", "HORTENSIO", "OXFORD", "ZOUNDS",
+)  # fmt: skip
+WORD_TEXT = (
+    "the and to of I you my a that in is not with me it for be his your this but he have as thou so "
+    "him will what thy all her do no shall by we or if are our on thee lord now good from at sir they "
+    "o more then would was let which here well love how their there an can say am she them may make "
+    "come king upon should know like us yet one such must hath man what's why did these speak heart "
+    "see these father death blood tell night where noble fair queen heaven day crown sweet grace "
+    "quoth zeal vex jest brave gentle sword honour hast doth ere art o'er 'tis ne'er whence hence "
+    "prithee methinks forsooth wherefore anon nay aye citizen people corn famine patience "
+    "Xanthippe Rome Verona Padua England London York Warwick God"
+)
+WORDS = tuple(WORD_TEXT.split())
+
+
+def shakespeare_text(length: int) -> str:
+    """About `length` characters of made-up dialogue in tiny Shakespeare's form (SPEAKER:, then
+    lines; a blank line between speeches) and with exactly its 65 characters."""
+    rng = random.Random(SEED)
+    speeches = ["First Citizen:\nBefore we proceed any further, hear me speak; what's $3 & more?\n"]
+    size = len(speeches[0])
+    while size < length:
+        lines = []
+        for _ in range(rng.randint(1, 4)):
+            words = [rng.choice(WORDS) for _ in range(rng.randint(4, 10))]
+            line = " ".join(words)
+            if rng.random() < 0.3:
+                cut = rng.randint(1, len(words) - 1)
+                line = " ".join(words[:cut]) + rng.choice((",", ";", " -", ":")) + " " + " ".join(words[cut:])
+            lines.append(line[0].upper() + line[1:] + rng.choice(".,.!?;:"))
+        speech = f"{rng.choice(SPEAKERS)}:\n" + "\n".join(lines) + "\n"
+        speeches.append(speech)
+        size += len(speech) + 1
+    return "\n".join(speeches)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -179,9 +180,7 @@ def _patch_requests(session: Any) -> None:
         path = cached_text(url)
         if path is None or str(method).upper() != "GET":
             return send(self, method, url, *args, **kwargs)
-        from requests.models import Response
-
-        response = Response()
+        response = sys.modules["requests.models"].Response()  # loaded with requests.sessions
         response.status_code, response.url, response.encoding = 200, str(url), "utf-8"
         response._content = path.read_bytes()
         response.headers["Content-Type"] = "text/plain; charset=utf-8"

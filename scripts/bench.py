@@ -17,6 +17,8 @@ Measures, each as the median of several runs on this machine:
   (h) in `deckcheck present` (serve with live blocks): the time from asking to run an edited
       last block of the CNN deck to its answer (what the page then shows), and `deckcheck check`
       of an edited CNN deck answered by that running serve, against a cold standalone check.
+  (i) a quick check: a deck that trains for `epochs = 20` (its parameters block), checked with
+      `--quick` (its `quick: {epochs: 1}`) against its full check.
 Prints the ratios against their targets and writes them to BENCHMARKS.md.
 """
 
@@ -404,11 +406,65 @@ def live_runs(
     return live, through
 
 
+QUICK_DECK = """---
+marp: true
+deckcheck:
+  quick: {epochs: 1}
+---
+
+# Training, a knob per run
+
+```python tags=["parameters"]
+epochs = 20
+```
+
+```python
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+x = torch.randn(8192, 128)
+y = (x[:, :8].sum(1) > 0).long()
+model = nn.Sequential(nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+for epoch in range(epochs):
+    for batch in range(0, len(x), 64):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x[batch : batch + 64]), y[batch : batch + 64]).backward()
+        optimizer.step()
+```
+"""
+
+
+def quick_check(work: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
+    """(i): a cold full check and a cold quick check of a deck that trains for `epochs`."""
+    deck = work / "quick" / "training.md"
+    deck.parent.mkdir()
+    deck.write_text(QUICK_DECK)
+    check = [PYTHON, "-m", "deckcheck", "check", "--no-cache", str(deck)]
+    full = median_of(runs, lambda: timed(check, env, ROOT)[0])
+    print(f"(i) full check of a deck that trains for 20 epochs: {full:.2f} s", flush=True)
+    quick = median_of(runs, lambda: timed([*check, "--quick"], env, ROOT)[0])
+    print(f"(i) the same deck with --quick (epochs: 1): {quick:.2f} s", flush=True)
+    return full, quick
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is kept)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--only-quick", action="store_true", help="measure (i) alone, print it, write nothing"
+    )
     args = parser.parse_args()
+    if args.only_quick:
+        work = Path(tempfile.mkdtemp(prefix="deckcheck-bench-"))
+        try:
+            full, quick = quick_check(work, environment(work / "cache"), args.runs)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(f"quick / full: {quick / full:.2f} (target ≤ 0.25)")
+        return 0 if quick / full <= 0.25 else 1
     work = Path(tempfile.mkdtemp(prefix="deckcheck-bench-"))
     try:
         env = environment(work / "cache")
@@ -447,6 +503,7 @@ def main() -> int:
         print(f"(e) peak memory of a cold check of all decks: {peak:.2f} GB ({peak_rss:.2f} GB RSS summed)")
         course_floor, course_default, course_one = course_overhead(work, env, args.runs)
         cnn_full, cnn_resumed, serve_memory, cnn_live, cnn_through = edit_loop(work, env, args.runs)
+        quick_full, quick = quick_check(work, env, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -464,6 +521,7 @@ def main() -> int:
         ),
         Target("present: run the CNN deck's edited last block → its answer", cnn_live, 1.0, " s"),
         Target("`check` of the edited CNN deck through serve / a cold check", cnn_through / cnn_full, 0.1),
+        Target("check --quick of a 20-epoch deck (epochs: 1) / its full check", quick / quick_full, 0.25),
     ]
     print()
     for target in targets:
@@ -472,6 +530,7 @@ def main() -> int:
     write_report(
         args.output, args.runs, targets, floor, cold_one, cold_all, peer, warm, peak_rss,
         course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory, cnn_live, cnn_through,
+        quick_full, quick,
     )  # fmt: skip
     print(
         f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
@@ -482,8 +541,9 @@ def main() -> int:
 def write_report(path: Path, runs: int, targets: list[Target], *seconds: float) -> None:
     floor, cold_one, cold_all, peer, warm, peak_rss = seconds[:6]
     course_floor, course_default, course_one, cnn_full, cnn_resumed, serve_memory, cnn_live, cnn_through = (
-        seconds[6:]
+        seconds[6:14]
     )
+    quick_full, quick = seconds[14:]
     rows = "\n".join(
         f"| {t.name} | {t.value:.2f}{t.unit} | ≤ {t.limit}{t.unit} | {'meets' if t.met else 'MISSES'} |"
         for t in targets
@@ -510,6 +570,8 @@ Machine: {machine()}
 | (g) `deckcheck serve`: an edit of its last block saved → `/_deckcheck/status` has it | {cnn_resumed:.2f} |
 | (h) `deckcheck present`: its edited last block run → the answer the slide shows | {cnn_live:.2f} |
 | (h) `deckcheck check` of the deck saved with another such edit, through that serve | {cnn_through:.2f} |
+| (i) cold `deckcheck check --no-cache` of a deck that trains for `epochs = 20` | {quick_full:.2f} |
+| (i) the same with `--quick` (`quick: {{epochs: 1}}`) | {quick:.2f} |
 
 | target | measured | limit | |
 | --- | --- | --- | --- |

@@ -113,7 +113,7 @@ def test_wrong_settings_are_errors_at_their_line(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert run.lines[:2] == [
         "deck.md:5: slide 1: unknown deckcheck setting 'timout' (did you mean 'timeout'? known: setup, "
-        "execute, timeout, requires, filterwarnings, dialect)",
+        "execute, timeout, requires, filterwarnings, dialect, output_tolerance, quick)",
         "deck.md:6: slide 1: deckcheck setting execute must be true or false, not 'maybe'",
     ]
     assert run.last_line == "0 passed, 0 failed, 1 skipped"

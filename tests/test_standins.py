@@ -1,12 +1,15 @@
-"""scripts/fetch_data.py without a network: the stand-ins load through unchanged torchvision.
+"""The data cache without a network (scripts/fetch_data.py, `deckcheck data fetch`, the first
+check): the stand-ins load through unchanged torchvision.
 
-The script runs in-process into a temporary cache root while every way of opening a
-connection raises, so these tests never touch the network.
+The script and the package run in-process into a temporary cache root while every way of
+opening a connection raises, and commands run with DECKCHECK_NETWORK=0, so these tests never
+touch the network.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -28,6 +31,7 @@ pytest.importorskip("sklearn")
 from torchvision import datasets, models  # noqa: E402
 
 from deckcheck.in_kernel import offline_data  # noqa: E402
+from deckcheck.kernel import data_sets  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fetch_data.py"
 MNIST_FILES = [
@@ -259,7 +263,7 @@ def test_missing_weights_are_replaced_and_listed_again(cache, tmp_path):
     assert (root / RESNET_FILE).is_file()
     assert {f: v for f, v in snapshot(root).items() if f in kept} == data_before
     assert json.loads((root / "standins.json").read_text()) == EXPECTED_JSON
-    assert err.count("WARNING") == 3
+    assert err.count("WARNING") == 1 and "ResNet-18 weights replaced" in err
 
 
 def test_retrying_offline_keeps_every_standin_listed(cache, tmp_path):
@@ -276,22 +280,19 @@ def test_retrying_offline_keeps_every_standin_listed(cache, tmp_path):
     assert err.count("WARNING") == 3
 
 
-def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path, monkeypatch):
+def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path):
     root = tmp_path / "torch"
     shutil.copytree(cache["root"], root)
     (root / RESNET_FILE).unlink()
     (root / "standins.json").unlink()  # as if MNIST and CIFAR-10 were real data
 
-    module = load_script()
-
     def interrupted(root):
         (root / RESNET_FILE).parent.mkdir(parents=True, exist_ok=True)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(module, "write_resnet_standin", interrupted)
-    monkeypatch.delenv("TORCH_HOME", raising=False)
+    resnet = data_sets.by_name("resnet18")
     with no_network(), pytest.raises(KeyboardInterrupt):
-        module.main(["--root", str(root)])
+        data_sets.fetch(root, [dataclasses.replace(resnet, write_standin=interrupted)], network=False)
 
     # the weights were marked as a stand-in before any file was written
     listed = json.loads((root / "standins.json").read_text())["standins"]
@@ -377,3 +378,218 @@ def test_slides_whose_code_rests_on_standins_say_so_in_html_and_pdf(cache, tmp_p
     assert "1 block ran and passed on CPU" in "".join(
         PdfReader(tmp_path / "site" / "plain.pdf").pages[0].extract_text()
     )
+
+
+# --------------------------------------------------------------------------- more data sets
+
+MORE = ("FashionMNIST", "KMNIST", "EMNIST", "CIFAR-100", "SVHN")
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory):
+    """The other data sets' stand-ins, made by the package offline, in one cache root."""
+    root = tmp_path_factory.mktemp("more") / "torch"
+    warned = []
+    with no_network():
+        assert data_sets.fetch(
+            root, [data_sets.by_name(name) for name in MORE], network=False, warn=warned.append
+        )
+    return {"root": root, "warned": warned}
+
+
+def as_in_a_kernel(root: Path, name: str, patched_as: str | None = None):
+    """torchvision's class `name` as a deck's kernel sees it: served from the cache, its
+    stand-ins accepted (a subclass, so torchvision's own stays untouched)."""
+    listed = json.loads((root / "standins.json").read_text())["standins"]
+    standins = {os.path.realpath(root / f) for entry in listed for f in entry["files"]}
+    cls = type(name, (getattr(datasets, name),), {})
+    offline_data.patch(types.SimpleNamespace(**{patched_as or name: cls}), standins)
+    return cls
+
+
+def test_the_deck_code_names_what_it_loads():
+    named = data_sets.named_in(
+        ["ds = datasets.FashionMNIST('data', download=True)", "from x import CIFAR100"]
+    )
+    assert [data.name for data in named] == ["FashionMNIST", "CIFAR-100"]  # not MNIST, not CIFAR-10
+    assert data_sets.by_name("cifar100") is data_sets.by_name("CIFAR-100") is named[1]
+    assert data_sets.by_name("resnet18").name == "ResNet-18 weights" and data_sets.by_name("ImageNet") is None
+
+
+def test_each_standin_is_announced_and_listed(more):
+    assert [line.split(" replaced by a stand-in (no network): ")[0] for line in more["warned"]] == list(MORE)
+    listed = json.loads((more["root"] / "standins.json").read_text())["standins"]
+    assert [entry["name"] for entry in listed] == list(MORE)
+    assert all((more["root"] / f).is_file() for entry in listed for f in entry["files"])
+
+
+@pytest.mark.parametrize(("name", "classes"), [("FashionMNIST", "Ankle boot"), ("KMNIST", "wo")])
+def test_mnist_like_standins_load_into_the_decks_own_folder(more, tmp_path, monkeypatch, name, classes):
+    monkeypatch.setenv("TORCH_HOME", str(more["root"]))
+    cls = as_in_a_kernel(more["root"], name, patched_as="MNIST")  # they inherit MNIST's download()
+    attempts = []
+    with no_network(attempts):
+        train = cls(root=tmp_path / "data", train=True, download=True)
+        test = cls(root=tmp_path / "data", train=False, download=True)
+    assert attempts == []
+    assert (len(train), len(test)) == (6000, 1000) and train.classes[-1] == classes
+    assert train.data.dtype == torch.uint8 and tuple(train.data.shape[1:]) == (28, 28)
+    assert train.targets.bincount().tolist() == [600] * 10
+    image, label = train[0]
+    assert image.size == (28, 28) and isinstance(label, int)
+    assert (tmp_path / "data" / name / "raw" / "train-images-idx3-ubyte").is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("split", "first", "count"), [("balanced", 0, 47), ("letters", 1, 26), ("byclass", 0, 62)]
+)
+def test_emnist_standin_has_every_split(more, tmp_path, monkeypatch, split, first, count):
+    monkeypatch.setenv("TORCH_HOME", str(more["root"]))
+    cls = as_in_a_kernel(more["root"], "EMNIST")
+    with no_network():
+        test = cls(root=tmp_path, split=split, train=False, download=True)
+    assert len(test) == 20 * count and tuple(test.data.shape[1:]) == (28, 28)
+    assert set(test.targets.tolist()) == set(range(first, first + count))
+
+
+def test_cifar100_standin_loads_with_the_real_class_names(more, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(more["root"]))
+    cls = as_in_a_kernel(more["root"], "CIFAR100", patched_as="CIFAR10")  # it inherits CIFAR10's methods
+    with no_network():
+        train = cls(root=tmp_path, train=True, download=True)
+        test = cls(root=tmp_path, train=False, download=True)
+    assert (len(train), len(test)) == (5000, 1000) and train.data.shape[1:] == (32, 32, 3)
+    assert len(train.classes) == 100 and train.classes[:3] == ["apple", "aquarium_fish", "baby"]
+    assert torch.tensor(train.targets).bincount().tolist() == [50] * 100
+    with no_network(), pytest.raises(RuntimeError, match="not found or corrupted"):
+        datasets.CIFAR100(root=more["root"] / "datasets")  # torchvision alone rejects it
+
+
+def test_svhn_standin_loads_from_the_cache(more, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(more["root"]))
+    cls = as_in_a_kernel(more["root"], "SVHN")
+    attempts = []
+    with no_network(attempts):
+        test = cls(root=tmp_path, split="test", download=True)
+    assert attempts == []
+    assert len(test) == 2600 and test.data.shape[1:] == (3, 32, 32)
+    assert sorted(set(test.labels.tolist())) == list(range(10))
+    image, label = test[0]
+    assert image.size == (32, 32) and image.mode == "RGB" and isinstance(label, int)
+    with no_network(), pytest.raises(RuntimeError, match="not found or corrupted"):
+        datasets.SVHN(root=more["root"] / "datasets" / "SVHN", split="test")
+
+
+FASHION_DECK = """---
+marp: true
+title: Clothes
+---
+
+# FashionMNIST
+
+```python
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+train = datasets.FashionMNIST(root="data", train=True, download=True, transform=transforms.ToTensor())
+test = datasets.FashionMNIST(root="data", train=False, download=True, transform=transforms.ToTensor())
+assert train.classes[9] == "Ankle boot"
+```
+
+---
+
+## One epoch
+
+```python
+torch.manual_seed(0)
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for x, y in DataLoader(train, batch_size=64, shuffle=True):
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+x, y = next(iter(DataLoader(test, batch_size=1000)))
+accuracy = (model(x).argmax(1) == y).float().mean().item()
+assert accuracy > 0.6, accuracy
+```
+"""
+
+
+@pytest.fixture(scope="module")
+def new_course(tmp_path_factory):
+    """A course from `deckcheck init`, with a FashionMNIST deck added, and an empty data cache."""
+    from helpers import ROOT, deckcheck
+
+    folder = tmp_path_factory.mktemp("course") / "course"
+    made = deckcheck("init", str(folder), cwd=ROOT, cache=folder.parent / "cache")
+    assert made.returncode == 0, made.stderr
+    (folder / "slides" / "02-fashion.md").write_text(FASHION_DECK)
+    return folder
+
+
+def test_a_fashionmnist_deck_passes_offline_in_a_new_course(new_course):
+    from helpers import deckcheck
+
+    cache = new_course.parent / "cache"
+    run = deckcheck("check", "slides/02-fashion.md", cwd=new_course, cache=cache, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.last_line == "2 passed, 0 failed, 0 skipped"
+    assert "FashionMNIST replaced by a stand-in (no network)" in run.stderr  # the first check made it
+    warning = next(line for line in run.stderr.splitlines() if line.startswith("WARNING: ran on stand-in"))
+    assert "(FashionMNIST)" in warning and "`deckcheck data fetch --retry-standins`" in warning
+    assert "scripts/" not in run.stderr
+    assert (cache / "torch" / "datasets" / "FashionMNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+
+
+def test_data_fetch_names_what_the_decks_load_and_refuses_an_unknown_name(new_course):
+    from helpers import deckcheck
+
+    cache = new_course.parent / "fetch-cache"
+    run = deckcheck("data", "fetch", cwd=new_course, cache=cache)  # slides/: the FashionMNIST deck
+    assert run.returncode == 0, run.stderr
+    assert "FashionMNIST replaced by a stand-in" in run.stderr and "MNIST," not in run.stderr
+    again = deckcheck("data", "fetch", "fashion-mnist", cwd=new_course, cache=cache)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert "WARNING: the cache holds a stand-in for FashionMNIST" in again.stderr
+    wrong = deckcheck("data", "fetch", "ImageNet", cwd=new_course, cache=cache)
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("deckcheck: error: no such deck or data set: ImageNet (data sets: MNIST,")
+    assert len(wrong.stderr.splitlines()) == 1
+
+
+SHAKESPEARE_DECK = """---
+marp: true
+---
+
+# Characters
+
+```python
+import urllib.request
+url = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+urllib.request.urlretrieve(url, "input.txt")
+with open("input.txt", encoding="utf-8") as f:
+    text = f.read()
+chars = sorted(set(text))
+assert len(chars) == 65 and text.startswith("First Citizen:")
+```
+
+```python
+with urllib.request.urlopen(url) as answer:
+    assert answer.read().decode() == text
+```
+"""
+
+
+def test_tiny_shakespeare_is_served_to_urllib_offline(tmp_path):
+    """The text char-level models train on, fetched by URL: the first check makes a stand-in
+    with the real file's 65 characters, and urllib gets it from the cache."""
+    from helpers import deckcheck
+
+    (tmp_path / "chars.md").write_text(SHAKESPEARE_DECK)
+    run = deckcheck("check", "chars.md", cwd=tmp_path, cache=tmp_path / "cache", timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Tiny Shakespeare replaced by a stand-in (no network)" in run.stderr
+    assert "ran on stand-in data (Tiny Shakespeare)" in run.stderr
+    assert len((tmp_path / "input.txt").read_text()) > 100_000

@@ -49,6 +49,11 @@ class BlockOptions:
     def show_output(self) -> bool:
         return "show-output" in self.tags
 
+    @property
+    def parameters(self) -> bool:
+        """The deck's knobs (papermill's convention): `--quick` sets its quick values after it."""
+        return "parameters" in self.tags
+
 
 @dataclass(frozen=True)
 class Block:
@@ -129,6 +134,8 @@ class DeckSettings:
     filterwarnings: tuple[str, ...] = ()  # pytest-style warning filters for every block
     dialect: str = ""  # how slides and blocks are written (read/dialects.py); "" to tell from the file
     output_tolerance: float | None = None  # relative tolerance of numbers in locked outputs
+    quick: tuple[tuple[str, str], ...] = ()  # parameter name → its value for --quick, as Python source
+    quick_run: bool = False  # this run sets the quick values after the parameters block (check/quick.py)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ class DeckResult:
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
     values: tuple[InlineValue, ...] = ()  # the deck's inline values, in the order of Deck.inline
+    quick: bool = False  # run with the deck's quick values (check/quick.py)
 
     def count(self, status: Status) -> int:
         return sum(1 for block in self.blocks if block.status == status)
@@ -119,6 +120,7 @@ class DeckResult:
             timeline=tuple((str(name), float(seconds)) for name, seconds in data.get("timeline", ())),
             versions=dict(data.get("versions", {})),
             values=tuple(InlineValue(**value) for value in data.get("values", ())),
+            quick=bool(data.get("quick", False)),
         )
 
 

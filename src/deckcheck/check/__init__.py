@@ -7,8 +7,7 @@ read, in_kernel (pure helpers: doctest examples) and kernel; never report, publi
 """
 
 __all__ = [
-    "cache", "checker", "checkpoint_store", "deck_runner", "environments", "failures",
-    "matrix_passes", "output_lock", "policy", "runtime", "selection", "session", "shards", "standin_flow",
-    "syntax",
-    "timeline",
+    "cache", "checker", "checkpoint_store", "data_fetch", "deck_runner", "environments", "failures",
+    "matrix_passes", "output_lock", "policy", "quick", "runtime", "selection", "session", "shards",
+    "standin_flow", "syntax", "timeline",
 ]  # fmt: skip

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckcheck import env_names
-from deckcheck.check import runtime
+from deckcheck.check import data_fetch, runtime
 from deckcheck.check.cache import TIMINGS, ResultCache, Timings, deck_key
+from deckcheck.check.quick import quickened
 from deckcheck.check.selection import STOPPED, reported
 from deckcheck.deck import Deck
 from deckcheck.kernel import scratch
@@ -49,6 +50,7 @@ class CheckOptions:
     environment: Environment | None = None  # a matrix environment to run the kernels in
     keep_failures: bool = False  # cache failed results too (the matrix: pinned environments)
     timings_file: str = TIMINGS  # where in the cache this run records its durations (a shard: its own)
+    quick: bool = False  # set the decks' quick values after their parameters blocks (check/quick.py)
 
     @property
     def job_count(self) -> int:
@@ -84,10 +86,13 @@ class Checker:
     async def check(self, decks: Sequence[Deck], reuse: bool = True) -> list[DeckResult]:
         """Check the decks; `reuse=False` runs them even when a cached result would do."""
         scratch.sweep()  # what a killed run left in the temporary folder
+        if self.options.quick:
+            decks = [quickened(deck) for deck in decks]
         self.cache_dir = cache_root(*(deck.folder for deck in decks))
         self.cache = ResultCache(self.cache_dir / "results")
         environment = self.options.environment
         fingerprint = environment.fingerprint() if environment else runtime.runtime_fingerprint()
+        data_fetch.provide(decks, self.cache_dir)
         data = standins(self.cache_dir)
         keys = [deck_key(deck, fingerprint, data, self.options.filterwarnings) for deck in decks]
         cached = [

@@ -113,6 +113,7 @@ class DeckRunner:
             resumed_from=outcome.resumed_from,
             no_resume=outcome.no_resume,
             values=values,
+            quick=deck.settings.quick_run,
         )
         self.progress.deck_finished(deck, result)
         return result

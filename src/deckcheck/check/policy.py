@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from deckcheck.check import data_fetch
 from deckcheck.check.failures import TIMEOUT
 from deckcheck.check.session import RunOptions
 from deckcheck.deck import Deck, DeckSettings, Problem
@@ -37,7 +38,9 @@ def run_options(
 ) -> RunOptions:
     """The options every kernel of these decks runs with: the contract's environment (`threads`
     computing threads each, the data cache under `cache`, less the variables `without`), and the
-    network only where a block asks for it and the machine has it."""
+    network only where a block asks for it and the machine has it. The data sets the decks
+    load are fetched first (a no-op where the cache has them)."""
+    data_fetch.provide(decks, cache)
     env = kernel_env(threads, cache)
     for name in without:
         env.pop(name, None)

@@ -23,6 +23,7 @@ from typing import Any
 from deckcheck import env_names
 from deckcheck.check.checkpoint_store import Checkpoint
 from deckcheck.check.failures import FailureReader, one_line
+from deckcheck.check.quick import quick_code
 from deckcheck.check.timeline import Timeline
 from deckcheck.deck import Block, Deck, InlineExpr
 from deckcheck.errors import KernelError
@@ -152,6 +153,8 @@ class DeckSession:
             failure = self._session_failure(block, session.get("problems"))
             examples = tuple(str(got) for got in session.get("outputs", ()))
         warned = await self._warnings(block) if run.state == "done" else ()
+        if block.options.parameters and self.deck.settings.quick_run and self.alive:
+            await self.client.run_cell(quick_code(self.deck), limit)  # papermill's injected cell
         ran = BlockResult(
             block.index,
             block.line,

@@ -5,6 +5,7 @@ pre-commit hook, the workflow lint). The top of the pipeline: may import every o
 __all__ = [
     "check_service",
     "cli",
+    "data",
     "init",
     "matrix",
     "pre_commit",

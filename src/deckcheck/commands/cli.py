@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import re
 import shlex
@@ -19,6 +20,7 @@ from deckcheck.atomic import write_atomic
 from deckcheck.check.cache import TIMINGS, Timings
 from deckcheck.check.checker import Checker, CheckOptions
 from deckcheck.check.shards import Shard, parse_shard, shard_of
+from deckcheck.commands import data
 from deckcheck.deck import Deck
 from deckcheck.errors import UsageError
 from deckcheck.kernel.env import default_memory_limit
@@ -162,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run every block and report failures at their line and slide")
     _check_arguments(check)
     check.add_argument("--no-serve", action="store_true", help="never through a running serve")
+    check.add_argument(
+        "--quick", action="store_true", help="set each deck's quick values after its block tagged parameters"
+    )
     check.set_defaults(func=command_check)
     build = commands.add_parser(
         "build", help="check, then publish the passing decks (HTML, PDF, handout, notebook) in the site"
@@ -252,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--requirement", metavar="SPEC", help="what the course installs as deckcheck")
     init.add_argument("--force", action="store_true", help="write into a folder that is not empty")
     init.set_defaults(func=command_init)
+    data.add_parser(commands)
     assemble = commands.add_parser("assemble", help="one site from the sites that shards built")
     assemble.add_argument("sources", nargs="+", type=Path, metavar="SITE", help="a shard's site folder")
     assemble.add_argument("--site", type=Path, default=Path("site"), help="where (default: site/)")
@@ -296,6 +302,7 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         maxfail=1 if args.exitfirst else args.maxfail,
         filterwarnings=tuple(args.filterwarnings),
         timings_file=f"timings-{shard.number}-of-{shard.count}.json" if shard else TIMINGS,
+        quick=getattr(args, "quick", False),
     )
 
 
@@ -600,7 +607,8 @@ def command_serve(args: argparse.Namespace) -> int:
 
     budget = DEFAULT_BUDGET if args.checkpoint_memory is None else args.checkpoint_memory
     roots = args.paths or ["slides"]
-    server = PreviewServer(paths, _options(args), folder, say, checkpoint_memory=budget, roots=roots)
+    options = dataclasses.replace(_options(args), quick=True)  # a preview is quick; build never is
+    server = PreviewServer(paths, options, folder, say, checkpoint_memory=budget, roots=roots)
     extension = None
     if args.command == "present":
         from deckcheck.commands.present import present_extension

@@ -50,6 +50,12 @@ def _serve_datasets_from_cache(datasets: Any) -> None:
         datasets._deckcheck_cache = True
 
 
+def _serve_texts_from_cache(module: Any) -> None:
+    from deckcheck.in_kernel import offline_data
+
+    offline_data.patch_text_downloads(module)
+
+
 def _log_cell_files(shell: Any, log: Any) -> None:
     """List each cell's file name, so a crash traceback can be mapped back to its block."""
     compiler = shell.compile
@@ -128,6 +134,8 @@ def prepare(shell: Any) -> None:
     shell.events.register("post_run_cell", release_free_memory)
     after_import("matplotlib.pyplot", _use_show_figures)
     after_import("torchvision.datasets", _serve_datasets_from_cache)
+    after_import("urllib.request", _serve_texts_from_cache)
+    after_import("requests.sessions", _serve_texts_from_cache)
     crash_log = os.environ.get(env_names.CRASH_LOG)
     if crash_log:
         log = Path(crash_log).open("a", buffering=1)  # noqa: SIM115 - open for the kernel's life

@@ -6,4 +6,7 @@ process is deckcheck.kernel.fork_server run as a program). May import: the vocab
 deckcheck.in_kernel (the functions it calls there), jupyter_client, nbclient, psutil.
 """
 
-__all__ = ["calls", "client", "data_cache", "env", "fork_server", "launch", "process", "scratch"]
+__all__ = [
+    "calls", "client", "data_cache", "data_sets", "env", "fork_server", "launch", "process", "scratch",
+    "standin_data",
+]  # fmt: skip

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-STANDINS_FILE = "standins.json"  # written by scripts/fetch_data.py while a stand-in is in use
+STANDINS_FILE = "standins.json"  # written by kernel/data_sets.py while a stand-in is in use
 
 
 def torch_home(cache: Path) -> Path:
@@ -14,7 +14,7 @@ def torch_home(cache: Path) -> Path:
 
 
 def standins(cache: Path) -> dict[str, str]:
-    """Stand-in data files (absolute real path → data set name) that fetch_data.py wrote."""
+    """Stand-in data files (absolute real path → data set name) that data_sets.py wrote."""
     home = torch_home(cache)
     try:
         listing = json.loads((home / STANDINS_FILE).read_text("utf-8"))

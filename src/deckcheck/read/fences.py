@@ -16,7 +16,7 @@ from deckcheck.read.bounded_yaml import quoted
 
 PYTHON_LANGUAGES = ("python", "py", "python3")
 KNOWN_KEYS = ("tags", "timeout", "requires", "alt", "filterwarnings", "output_tolerance")
-KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output")
+KNOWN_TAGS = ("skip-execution", "raises-exception", "remove-cell", "show-output", "parameters")
 KNOWN_RESOURCES = ("cuda", "mps", "network")
 SESSION_LANGUAGES = ("pycon",)  # a block only when it is a doctest session
 WARNING_ACTIONS = ("error", "ignore", "always", "default", "module", "once")

@@ -10,6 +10,7 @@ wrong one is reported at its own line.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -110,6 +111,31 @@ def _dialect(key: str, value: object) -> str:
     return str(value)
 
 
+QUICK_VALUES = (bool, int, float, str, type(None))
+
+
+def _literal(value: object) -> bool:
+    if isinstance(value, list):
+        return all(_literal(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _literal(item) for k, item in value.items())
+    return isinstance(value, QUICK_VALUES) and not (isinstance(value, float) and not math.isfinite(value))
+
+
+def _quick(key: str, value: object) -> tuple[tuple[str, str], ...]:
+    """{epochs: 1} → (("epochs", "1"),): each name's value as the Python source that sets it."""
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{key} must be a mapping of parameter names to values, like {{epochs: 1}}, not {quoted(value)}"
+        )
+    for name, item in value.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{key}: {quoted(name)} is not a Python name")
+        if not _literal(item):
+            raise ValueError(f"{key}: the value of {name} must be a number, string, boolean, list or mapping")
+    return tuple((name, repr(item)) for name, item in value.items())
+
+
 DECK_KEYS: dict[str, Callable[[str, object], object]] = {
     "setup": _code,
     "execute": _flag,
@@ -118,6 +144,7 @@ DECK_KEYS: dict[str, Callable[[str, object], object]] = {
     "filterwarnings": _filters,
     "dialect": _dialect,
     "output_tolerance": _tolerance,
+    "quick": _quick,
 }
 PROJECT_KEYS: dict[str, Callable[[str, object], object]] = {
     **DECK_KEYS,

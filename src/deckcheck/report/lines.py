@@ -106,7 +106,7 @@ def deck_line(result: DeckResult, stopped: bool = False) -> str:
     counts = (
         f"{result.count('passed')} passed, {result.count('failed')} failed, {result.count('skipped')} skipped"
     )
-    timing = "cached" if result.cached else f"{result.duration:.1f} s"
+    timing = ("cached" if result.cached else f"{result.duration:.1f} s") + (", quick" if result.quick else "")
     status = "FAILED" if not result.ok else "stopped" if stopped else "ok"
     return f"{result.path}: {status}: {counts} ({timing})"
 
@@ -127,5 +127,6 @@ def standin_warning(results: Sequence[DeckResult]) -> str | None:
     decks = ", ".join(dict.fromkeys(r.path for r in used))  # once each, though a matrix runs it again
     return (
         f"WARNING: ran on stand-in data ({', '.join(names)}), not the real downloads: {decks}. "
-        "The cache was filled without network access; see scripts/fetch_data.py."
+        "The cache was filled without network access; `deckcheck data fetch --retry-standins` "
+        "(or `make data`) downloads the real data."
     )

@@ -256,12 +256,21 @@ def test_myst_cells_and_slides_agree_with_mystmd(course: Path) -> None:
     assert len(deck.slides) == tool["count"]
 
 
-def test_build_checks_a_non_marp_deck_and_says_it_does_not_publish_it(course: Path) -> None:
+def test_build_publishes_a_non_marp_decks_notebook_alone_and_says_so(course: Path) -> None:
     (course / "slidev.md").write_text((course / "slidev.md").read_text().replace("w / 0", "w / 1"))
     run = deckcheck("build", "slidev.md", "--site", "site", cwd=course, cache=course / "cache")
     assert run.returncode == 0, run.stdout
     assert (
-        "deckcheck: slidev.md: not published: build publishes Marp decks, this one is slidev's" in run.lines
+        "published: slidev.md (notebook only: build publishes slides for Marp decks, this one is slidev's)"
+        in run.lines
     )
     assert run.last_line == "4 passed, 0 failed, 1 skipped"
-    assert not list((course / "site").glob("slidev*"))
+    assert [path.name for path in (course / "site").glob("slidev*")] == ["slidev.ipynb"]
+    run = deckcheck(
+        "build", "slidev.md", "--site", "html", "--formats", "html", cwd=course, cache=course / "cache"
+    )
+    assert run.returncode == 0, run.stdout
+    assert (
+        "deckcheck: slidev.md: not published: build publishes Marp decks, this one is slidev's" in run.lines
+    )
+    assert not list((course / "html").glob("slidev*"))

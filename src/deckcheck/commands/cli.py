@@ -491,7 +491,7 @@ def command_build(args: argparse.Namespace) -> int:
     outcome = Builder(options, say=console.say, stage=console.stage).build(decks, results)
     _lock_published(decks, results, outcome.published, console)
     for deck in outcome.published:
-        console.say(f"published: {deck}")
+        console.say(f"published: {deck}{outcome.notes.get(deck, '')}")
     for deck, why in outcome.withheld:
         console.say(f"withheld: {deck}: {why} (its published files are left as they were)")
     if outcome.published:

@@ -1,5 +1,10 @@
 """Publish the decks that passed: generated copies → marp-cli → Python producers → the page
-checks (fit, accessibility) → site/ and its search index. One Chromium serves the whole build."""
+checks (fit, accessibility) → site/ and its search index. One Chromium serves the whole build.
+
+Another tool's deck (Quarto, MyST, Jupytext, Slidev, reveal.js: read/dialects.py) is checked
+like any deck, but Marp would not render its slides: when `ipynb` is among the formats its
+notebook alone is published, listed in the index with a link to it (no slides, no thumbnail,
+not in the search index, which reads the slides' HTML); otherwise it is not published."""
 
 from __future__ import annotations
 
@@ -20,7 +25,14 @@ from deckcheck.errors import UsageError
 from deckcheck.publish.accessibility import AXE, Finding, Violation, alt_text_findings, audit
 from deckcheck.publish.fit import LONG_BLOCK_ADVICE, MAX_SHOWN_LINES, long_blocks
 from deckcheck.publish.formats import DEFAULT_FORMATS, FORMATS
-from deckcheck.publish.generated_copy import ASSETS, GeneratedDeck, RenderError, asset_name, generated_copy
+from deckcheck.publish.generated_copy import (
+    ASSETS,
+    GeneratedDeck,
+    RenderError,
+    asset_name,
+    generated_copy,
+    notebook_copy,
+)
 from deckcheck.publish.jobs import ProduceJob
 from deckcheck.publish.manifest import SiteEntry
 from deckcheck.publish.marp import MarpError, browser_path, render_folder, renderer_command
@@ -79,6 +91,7 @@ class BuildOutcome:
     published: list[str] = field(default_factory=list)
     withheld: list[tuple[str, str]] = field(default_factory=list)  # (deck, why)
     failed: bool = False  # something other than a deck's own failure stopped the build
+    notes: dict[str, str] = field(default_factory=dict)  # deck → what its `published:` line adds
 
 
 def deck_stem(path: Path) -> str:
@@ -181,8 +194,9 @@ class _Build:
         stems = stems or deck_stems([deck.path for deck in decks])
         clashes = name_clashes(decks, stems, self.site.entries())
         ready: list[DeckInBuild] = []
+        notebooks: list[DeckInBuild] = []  # other tools' decks: their notebook only
         for deck, result in zip(decks, results, strict=True):
-            if deck.dialect != "marp":  # checked like any deck; its own tool publishes it
+            if deck.dialect != "marp" and "ipynb" not in self.options.formats:  # its own tool publishes it
                 self.say(
                     f"deckcheck: {deck.path}: not published: build publishes Marp decks,"
                     f" this one is {deck.dialect}'s"
@@ -195,12 +209,15 @@ class _Build:
             if stopped or (not result.ok and not (self.options.preview and deck.runnable)):
                 outcome.withheld.append((str(deck.path), _why_not(result)))
                 continue
+            if deck.dialect != "marp":
+                notebooks.append(DeckInBuild(deck, result, notebook_copy(deck, stems[str(deck.path)])))
+                continue
             try:
                 ready.append(DeckInBuild(deck, result, generated_copy(deck, result, stems[str(deck.path)])))
             except (RenderError, OSError) as error:
                 outcome.withheld.append((str(deck.path), f"cannot render: {error}"))
         self.root = None
-        if self._renders():
+        if self._renders() and (ready or not notebooks):  # a build of notebooks alone needs no marp-cli
             self.root = project_root(*(deck.folder for deck in decks)) or Path.cwd()
             try:
                 renderer_command(self.root)  # Node and a marp-cli are there, or one line says what to install
@@ -210,27 +227,38 @@ class _Build:
                 return outcome
         self.checked_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         try:
-            published = self._publish(decks, ready, stems, outcome)
+            published = self._publish(decks, ready, notebooks, stems, outcome)
         except OSError as error:  # a full disk, a site folder that cannot be written
             self.say(f"deckcheck: {cannot_publish(self.site.folder, error)}")
             outcome.failed = True
             return outcome
         outcome.published = [str(item.deck.path) for item in published]
+        for item in published:
+            if (dialect := item.deck.dialect) != "marp":
+                why = f"build publishes slides for Marp decks, this one is {dialect}'s"
+                outcome.notes[str(item.deck.path)] = f" (notebook only: {why})"
         return outcome
 
     def _publish(
-        self, decks: Sequence[Deck], ready: list[DeckInBuild], stems: dict[str, str], outcome: BuildOutcome
+        self,
+        decks: Sequence[Deck],
+        ready: list[DeckInBuild],
+        notebooks: list[DeckInBuild],
+        stems: dict[str, str],
+        outcome: BuildOutcome,
     ) -> list[DeckInBuild]:
-        """Render the ready decks into a staging folder, then publish them with the site's next generation."""
+        """Render the ready decks (and write the notebooks of the notebook-only ones) into a
+        staging folder, then publish them with the site's next generation."""
         with self.site.staging() as staged, self._chromium(ready) as chromium:
             published = self._render(staged, ready, outcome, chromium)
+            published += self._notebooks(staged, notebooks, outcome)
             previous = self.site.entries()
             updates = [self._entry(item, previous.get(str(item.deck.path))) for item in published]
             updates += [
                 SiteEntry(deck=d, stem=stems[d], title=Path(d).stem, withheld=why)
                 for d, why in outcome.withheld
             ]
-            files = [name for item in published for name in self._files(staged, item.generated)]
+            files = [name for item in published for name in self._files(staged, item)]
             files += [
                 self.thumbnails[p] for item in published if (p := str(item.deck.path)) in self.thumbnails
             ]
@@ -239,6 +267,29 @@ class _Build:
                 if chromium is not None and published and self._audits():
                     self._audit_index(chromium)
         return published
+
+    def _notebooks(
+        self, staged: Path, notebooks: list[DeckInBuild], outcome: BuildOutcome
+    ) -> list[DeckInBuild]:
+        """The notebook of each deck that Marp does not render: its only file in the site."""
+        if not notebooks:
+            return []
+        written = []
+        row = FORMATS["ipynb"]
+        with self.stage(f"making ipynb ({_decks(len(notebooks))})"):
+            for item in notebooks:
+                target = staged / row.file_name(item.generated.stem)
+                job = ProduceJob(
+                    item.deck, item.result, item.generated, staged, target, checked_at=self.checked_at
+                )
+                try:
+                    if row.produce is not None:
+                        row.produce(job)
+                except Exception as error:  # a producer's failure withholds its deck, with the reason
+                    outcome.withheld.append((str(item.deck.path), f"cannot produce its files: {error}"))
+                    continue
+                written.append(item)
+        return written
 
     def _marp_formats(self) -> list[str]:
         return [marp for name in self.options.formats if (marp := FORMATS[name].marp)]
@@ -494,7 +545,10 @@ class _Build:
         for violation in violations:
             self.say(f"{index}: {violation.summary}\n  {kind}: {violation.detail}")
 
-    def _files(self, staged: Path, generated: GeneratedDeck) -> list[str]:
+    def _files(self, staged: Path, item: DeckInBuild) -> list[str]:
+        generated = item.generated
+        if item.deck.dialect != "marp":  # its notebook alone, the images inside it
+            return [FORMATS["ipynb"].file_name(generated.stem)]
         names = [FORMATS[name].file_name(generated.stem) for name in self.options.formats]
         names += [asset.name for asset in generated.assets]
         if (staged / "assets" / "katex").is_dir() and "katex" in generated.markdown:
@@ -507,6 +561,9 @@ class _Build:
         deck, result, generated = item.deck, item.result, item.generated
         files = dict(previous.files) if previous else {}
         files.update({name: FORMATS[name].file_name(generated.stem) for name in self.options.formats})
+        if deck.dialect != "marp":  # no slides of an earlier Marp version of it stay listed
+            files = {"ipynb": FORMATS["ipynb"].file_name(generated.stem)}
+            previous = None
         return SiteEntry(
             deck=str(deck.path),
             stem=generated.stem,

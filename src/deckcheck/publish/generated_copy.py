@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from deckcheck.check.output_lock import shown_output
-from deckcheck.deck import Block, Deck, source_lines_with_ends
+from deckcheck.deck import Block, Deck, ImageRef, source_lines_with_ends
 from deckcheck.publish.labels import footer_directive, standin_note
 from deckcheck.read.fences import language
 from deckcheck.read.parser import image_path, is_inside, parse_text
@@ -76,15 +76,7 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
     newline = "\r\n" if "\r\n" in deck.text else "\n"
     assets: dict[str, Asset] = {}
     image_assets: dict[str, str] = {}
-    for image in deck.images:
-        try:
-            file = image_path(deck.folder, image.src)
-            if not is_inside(file, course_root(deck.path)):
-                continue  # the reader said so: the deck is invalid, and never published
-            data = file.read_bytes()
-        except OSError:
-            continue  # a missing image is the deck's problem, reported at its line; a preview shows it
-        asset = Asset(asset_name(data, image.src), data)
+    for image, asset in local_images(deck):
         assets[asset.name] = asset
         image_assets[image.src] = asset.name
         lines[image.line - 1] = _replace_src(lines[image.line - 1], image.src, asset.name)
@@ -106,6 +98,30 @@ def generated_copy(deck: Deck, result: DeckResult, stem: str) -> GeneratedDeck:
     if slides != len(deck.slides):
         raise RenderError(f"the rendered copy has {slides} slides instead of {len(deck.slides)}")
     return GeneratedDeck(stem, markdown, tuple(assets.values()), slides, tuple(image_assets.items()))
+
+
+def local_images(deck: Deck) -> list[tuple[ImageRef, Asset]]:
+    """Each local image the deck shows that can be published, with its asset."""
+    found = []
+    for image in deck.images:
+        try:
+            file = image_path(deck.folder, image.src)
+            if not is_inside(file, course_root(deck.path)):
+                continue  # the reader said so: the deck is invalid, and never published
+            data = file.read_bytes()
+        except OSError:
+            continue  # a missing image is the deck's problem, reported at its line; a preview shows it
+        found.append((image, Asset(asset_name(data, image.src), data)))
+    return found
+
+
+def notebook_copy(deck: Deck, stem: str) -> GeneratedDeck:
+    """What the notebook of a deck that only its notebook publishes (another tool's deck, which
+    Marp does not render) needs: no Markdown for Marp, its local images."""
+    pairs = local_images(deck)
+    assets = {asset.name: asset for _, asset in pairs}
+    images = {image.src: asset.name for image, asset in pairs}
+    return GeneratedDeck(stem, "", tuple(assets.values()), len(deck.slides), tuple(images.items()))
 
 
 def _standin_notes(deck: Deck, results: dict[int, BlockResult]) -> list[tuple[Block, str]]:

@@ -5,6 +5,13 @@ Cells are cut where the parser (Marp-exact) found the blocks, so every code cell
 jupytext's cell metadata conventions (`tags`) say how each is meant: `remove-cell` for hidden
 set-up, `skip-execution` for blocks the check did not run, `raises-exception` kept as written.
 
+Every dialect deckcheck reads exports the same way (for another tool's deck, `build` publishes
+this notebook alone): its structure is no prose, so the lines that only say where a slide or a
+cell starts are dropped from the Markdown cells (MyST's `+++`, Jupytext's region comments,
+Slidev's per-slide front matter and magic-move wrappers, reveal.js's `---` and `--`), a
+Quarto deck's `title` is its first cell, and a cell its dialect lets raise (MyST's
+`raises-exception`, Quarto's `error: true`) is tagged `raises-exception`.
+
 Jupyter, JupyterLab, VS Code and Colab ignore those tags, so "Run all" must work without them:
 a block shown but not meant to run is a Markdown cell holding its code, a block that needs CUDA
 or MPS checks for it first and says why it skips, and the images travel inside the file.
@@ -32,6 +39,8 @@ from deckcheck.publish.html_filter import filter_html
 from deckcheck.publish.jobs import ProduceJob
 from deckcheck.publish.labels import standin_note
 from deckcheck.read.alt_text import marp_alt
+from deckcheck.read.marp_markdown import marp_parser
+from deckcheck.read.quarto import QUARTO_OPTION
 from deckcheck.results import BlockResult, DeckResult
 
 COMMENT = re.compile(r"<!--[\s\S]*?-->")
@@ -40,6 +49,11 @@ RULER = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})
 MARKDOWN_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)")
 BLANK_RUNS = re.compile(r"\n{3,}")
 TAG = re.compile(r"<[^>]+>")
+MYST_BREAK = re.compile(r"^ {0,3}\+\+\+")
+MAGIC_MOVE = re.compile(r"^\s*md magic-move")
+COMPONENT = re.compile(
+    r"^\s*</?(?:[A-Z][\w.-]*|[a-z][\w]*-[\w-]*)(?:\s[^<>]*)?/?>\s*$"
+)  # Vue's, a custom element's
 PROBES = {  # a resource → how a notebook asks for it, and its name in the skip message
     "cuda": ("torch.cuda.is_available()", "CUDA"),
     "mps": ("torch.backends.mps.is_available()", "MPS"),
@@ -61,13 +75,16 @@ def deck_notebook(deck: Deck, result: DeckResult, generated: GeneratedDeck) -> n
     cells = []
     if deck.settings.setup.strip():
         cells.append(v4.new_code_cell(quiet_setup(deck.settings.setup), metadata={"tags": ["remove-cell"]}))
+    if deck.dialect == "quarto" and deck.front_matter.get("title"):  # Quarto's title slide
+        cells.append(v4.new_markdown_cell(f"# {deck.title}"))
+    markup = _markup(deck, lines)
     start = deck.front_matter_end  # the 0-based index of the line after it
     for block in deck.blocks:
-        cells += _markdown_cells(deck, lines, start, block.line - 1, (images, attachments))
+        cells += _markdown_cells(deck, lines, (start, block.line - 1), markup, (images, attachments))
         needs = (*deck.settings.requires, *block.options.requires)
-        cells += _block_cells(block, results.get(block.index), needs)
+        cells += _block_cells(deck, block, results.get(block.index), needs)
         start = block.end_line
-    cells += _markdown_cells(deck, lines, start, len(lines), (images, attachments))
+    cells += _markdown_cells(deck, lines, (start, len(lines)), markup, (images, attachments))
     count = 0
     for cell in cells:
         if cell.cell_type == "code" and cell.outputs is not None and _ran(cell):
@@ -124,21 +141,68 @@ def _attached(text: str, images: Images, attachments: Attachments) -> tuple[str,
     return text, used
 
 
+def _markup(deck: Deck, lines: list[str]) -> set[int]:
+    """The 0-based lines that only say where a slide or a cell starts, in the deck's dialect."""
+    if deck.dialect == "slidev":
+        return _slidev_markup(deck, lines)
+    if deck.dialect == "revealjs":
+        return {
+            slide.start_line - 2
+            for slide in deck.slides[1:]
+            if slide.start_line >= 2 and lines[slide.start_line - 2] in ("---", "--")
+        }
+    rulers = {
+        index
+        for index, line in enumerate(lines)
+        if RULER.match(line) and (index == 0 or not lines[index - 1].strip())
+    }
+    if deck.dialect == "myst":
+        fenced = _fenced_lines(deck)
+        rulers |= {
+            index for index, line in enumerate(lines) if MYST_BREAK.match(line) and index not in fenced
+        }
+    return rulers
+
+
+def _fenced_lines(deck: Deck) -> set[int]:
+    tokens = marp_parser().parse(deck.text)
+    return {n for token in tokens if token.type == "fence" and token.map for n in range(*token.map)}
+
+
+def _slidev_markup(deck: Deck, lines: list[str]) -> set[int]:
+    """Slidev's separators, each slide's own front matter (`---`, YAML, `---`), the wrappers of
+    magic-move blocks (their steps are the blocks), and lines that hold only a component's tag."""
+    markup: set[int] = set()
+    for slide in deck.slides[1:]:
+        first = slide.start_line - 1
+        if first >= 1 and lines[first - 1].startswith("---"):
+            markup.add(first - 1)
+        if lines[first].startswith("---") and first + 1 < len(lines) and lines[first + 1].strip():
+            close = next((n for n in range(first + 1, len(lines)) if lines[n].rstrip() == "---"), first)
+            markup.update(range(first, close + 1))
+    for token in marp_parser().parse(deck.text):
+        if token.type == "fence" and token.map and MAGIC_MOVE.match(token.info):
+            markup.update((token.map[0], token.map[1] - 1))
+    markup.update(index for index, line in enumerate(lines) if COMPONENT.match(line))
+    return markup
+
+
 def _markdown_cells(
-    deck: Deck, lines: list[str], start: int, end: int, images: tuple[Images, Attachments]
+    deck: Deck,
+    lines: list[str],
+    span: tuple[int, int],
+    markup: set[int],
+    images: tuple[Images, Attachments],
 ) -> list[nbformat.NotebookNode]:
     """Markdown cells for lines[start:end], one per slide, without directives, notes and the
-    rulers between slides, their raw HTML filtered as the slides filter it."""
+    lines that mark slides and cells, their raw HTML filtered as the slides filter it."""
+    start, end = span
     cells = []
     for slide in deck.slides:
         first, last = max(start, slide.start_line - 1), min(end, slide.end_line)
         if first >= last:
             continue
-        kept = [
-            line
-            for index, line in enumerate(lines[first:last], first)
-            if not (RULER.match(line) and (index == 0 or not lines[index - 1].strip()))
-        ]
+        kept = [line for index, line in enumerate(lines[first:last], first) if index not in markup]
         text = COMMENT.sub("", STYLE.sub("", "\n".join(kept)))
         text = filter_html(BLANK_RUNS.sub("\n\n", text).strip())
         if text:
@@ -151,20 +215,29 @@ def _markdown_cells(
 
 
 def _block_cells(
-    block: Block, result: BlockResult | None, needs: tuple[str, ...]
+    deck: Deck, block: Block, result: BlockResult | None, needs: tuple[str, ...]
 ) -> list[nbformat.NotebookNode]:
     """A block shown but not meant to run: its code as Markdown (Run all ignores the tag that
     says so). Else its code cells, guarded when it needs CUDA or MPS, and after them the
     slide's note when its result rests on stand-in data."""
     if block.options.skip_execution:
         tags = [tag for tag in block.options.tags if tag not in ("skip-execution", "show-output")]
-        return [v4.new_markdown_cell(fenced(block.code), metadata={"tags": tags} if tags else {})]
+        code = _without_quarto_options(block.code) if deck.dialect == "quarto" else block.code
+        return [v4.new_markdown_cell(fenced(code), metadata={"tags": tags} if tags else {})]
     cells = _code_cells(block, result)
     for cell in cells:
         cell.source = guarded(cell.source, needs)
     if result is not None and result.standins:
         cells.append(v4.new_markdown_cell(TAG.sub("", standin_note([result]))))
     return cells
+
+
+def _without_quarto_options(code: str) -> str:
+    """A Quarto cell's code less its leading `#|` option lines (`#| eval: false` says nothing
+    once the code is shown as Markdown)."""
+    lines = source_lines_with_ends(code)
+    first = next((n for n, line in enumerate(lines) if not QUARTO_OPTION.match(line.strip())), len(lines))
+    return "".join(lines[first:])
 
 
 def fenced(code: str) -> str:
@@ -249,6 +322,8 @@ def _code_cells(block: Block, result: BlockResult | None) -> list[nbformat.Noteb
     """A block as a code cell; a doctest session as one cell per example, each with what it
     printed when the check ran it (an expected exception: the cell is tagged raises-exception)."""
     tags = [tag for tag in block.options.tags if tag != "show-output"]
+    if block.options.errors_allowed and "raises-exception" not in tags:
+        tags.append("raises-exception")  # the dialect lets it raise; nbclient and nbval read this tag
     ran = result is not None and result.status != "skipped"
     if not ran and "skip-execution" not in tags:
         tags.append("skip-execution")

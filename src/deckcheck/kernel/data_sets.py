@@ -9,7 +9,8 @@ loads it. `deckcheck data fetch` and the first check that needs one (check.check
     ROOT/datasets/cifar-10-batches-py/, ROOT/datasets/cifar-100-python/
     ROOT/datasets/SVHN/{train,test}_32x32.mat
     ROOT/hub/checkpoints/resnet18-f37072fd.pth
-    ROOT/standins.json          (only while something in the cache is a stand-in)
+    ROOT/standins.json          (only while something in the cache is a stand-in: each entry's
+                                 name, files, and what the stand-in is)
 
 A stand-in is listed in standins.json before its files are written (an interrupted run
 never leaves one that passes for real data). MNIST and CIFAR-10 stand-ins have the real
@@ -90,8 +91,9 @@ def write_standins(root: Path, standins: dict[str, list[str]], require_files: bo
     `require_files` only entries whose files all exist are kept."""
     order = [data.name for data in DATA_SETS]
     names = sorted(standins, key=lambda n: (order.index(n) if n in order else len(order), n))
+    about = {data.name: data.standin for data in DATA_SETS}
     entries = [
-        {"name": name, "files": standins[name]}
+        {"name": name, "files": standins[name]} | ({"standin": about[name]} if name in about else {})
         for name in names
         if standins[name] and (not require_files or all((root / f).is_file() for f in standins[name]))
     ]
@@ -456,12 +458,16 @@ def download_resnet(root: Path) -> None:
 
 
 def write_resnet(root: Path) -> None:
+    """Random weights would teach deck 05 that pretraining does not help: pre-trained ones
+    (standin_data.PRETRAINING, about a minute and a half on two cores), on every core."""
     import torch
-    from torchvision import models
 
-    with torch.random.fork_rng():
-        torch.manual_seed(draw.SEED)
-        state = models.resnet18().state_dict()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    try:
+        state = draw.pretrained_resnet18(draw.PRETRAINING)
+    finally:
+        torch.set_num_threads(threads)
     buffer = io.BytesIO()
     torch.save(state, buffer)
     _write(resnet_file(root), buffer.getvalue())
@@ -500,7 +506,7 @@ DATA_SETS = (
     ),
     DataSet(
         "ResNet-18 weights", r"\bResNet18_Weights\b|\bresnet18\([^)]*pretrained", (RESNET_FILE,),
-        download_resnet, write_resnet, verify_resnet, "randomly initialised weights",
+        download_resnet, write_resnet, verify_resnet, draw.PRETRAINING.describe(),
     ),
     _mnist_like(
         "FashionMNIST", "drawn clothes of its ten classes", draw.fashion_templates, box=26, fill=True

@@ -57,7 +57,10 @@ class DataSet:
     standin: str  # what the stand-in is, for the warning
 
     def present(self, root: Path) -> bool:
-        return all((root / name).is_file() for name in self.files)
+        """All its files are there, and if they are a stand-in, today's (a cache made before
+        the ResNet-18 stand-in was pre-trained holds random weights: they are made again)."""
+        recorded = standin_descriptions(root).get(self.name, self.standin)
+        return recorded == self.standin and all((root / name).is_file() for name in self.files)
 
 
 # --------------------------------------------------------------------------- files
@@ -86,14 +89,32 @@ def read_standins(root: Path) -> dict[str, list[str]]:
         return {}
 
 
-def write_standins(root: Path, standins: dict[str, list[str]], require_files: bool = True) -> None:
+def standin_descriptions(root: Path) -> dict[str, str]:
+    """What each listed stand-in is, as standins.json says ("" where it does not say)."""
+    try:
+        entries = json.loads((root / STANDINS_FILE).read_text("utf-8"))["standins"]
+        return {entry["name"]: str(entry.get("standin", "")) for entry in entries}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def write_standins(
+    root: Path,
+    standins: dict[str, list[str]],
+    require_files: bool = True,
+    made: DataSet | None = None,
+    pending: DataSet | None = None,
+) -> None:
     """ROOT/standins.json in the catalogue's order, or none when nothing is listed. With
-    `require_files` only entries whose files all exist are kept."""
+    `require_files` only entries whose files all exist are kept. Each entry keeps what the file
+    said its stand-in is: `made` (just written) says what it is now; `pending` (being written)
+    says nothing, so that an interrupted run leaves it outdated (DataSet.present)."""
     order = [data.name for data in DATA_SETS]
     names = sorted(standins, key=lambda n: (order.index(n) if n in order else len(order), n))
-    about = {data.name: data.standin for data in DATA_SETS}
+    about = standin_descriptions(root) | ({made.name: made.standin} if made else {})
+    about.pop(pending.name if pending else "", None)
     entries = [
-        {"name": name, "files": standins[name]} | ({"standin": about[name]} if name in about else {})
+        {"name": name, "files": standins[name]} | ({"standin": about[name]} if about.get(name) else {})
         for name in names
         if standins[name] and (not require_files or all((root / f).is_file() for f in standins[name]))
     ]
@@ -463,7 +484,8 @@ def write_resnet(root: Path) -> None:
     import torch
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(cores or 1)
     try:
         state = draw.pretrained_resnet18(draw.PRETRAINING)
     finally:
@@ -584,7 +606,7 @@ def _fetch_one(
         warn(f"{data.name}: keeping the stand-in ({why}): {data.standin}")
         return True
     standins[data.name] = list(data.files)
-    write_standins(root, standins, require_files=False)  # listed before it is written
+    write_standins(root, standins, require_files=False, pending=data)  # listed before it is written
     try:
         with _one_thread():
             data.write_standin(root)
@@ -592,6 +614,7 @@ def _fetch_one(
     except Exception as error:  # e.g. a torchvision whose files differ: the deck will say
         warn(f"{data.name}: could not make a stand-in: {describe(error)}")
         return False
+    write_standins(root, standins, require_files=False, made=data)
     warn(f"{data.name} replaced by a stand-in ({why}): {data.standin}")
     return True
 

@@ -313,8 +313,8 @@ class Pretraining:
 
     def describe(self) -> str:
         return (
-            f"a ResNet-18 pre-trained for {self.steps} steps of {self.batch} pictures on the CIFAR-100"
-            f" stand-in's {len(CIFAR100_CLASSES)} made-up classes at {self.side} px (not ImageNet)"
+            f"a ResNet-18 pre-trained on the CIFAR-100 stand-in's {len(CIFAR100_CLASSES)} made-up classes"
+            f" ({self.steps} steps of {self.batch} pictures, {self.side} px), not on ImageNet"
         )
 
 

@@ -274,3 +274,9 @@ def test_build_publishes_a_non_marp_decks_notebook_alone_and_says_so(course: Pat
         "deckcheck: slidev.md: not published: build publishes Marp decks, this one is slidev's" in run.lines
     )
     assert not list((course / "html").glob("slidev*"))
+
+
+def test_a_quarto_cell_tagged_parameters_holds_the_decks_knobs(tmp_path: Path) -> None:
+    text = "---\nformat: revealjs\n---\n\n## Knobs\n\n```{python}\n#| tags: [parameters]\nepochs = 20\n```\n"
+    deck = parse_text(tmp_path / "k.qmd", text)
+    assert [block.options.parameters for block in deck.blocks] == [True]

@@ -102,3 +102,28 @@ def test_a_tolerance_outside_zero_to_one_is_an_error_at_its_line(tmp_path: Path)
     run = deckcheck("check", "deck.md", cwd=tmp_path, cache=tmp_path / "cache")
     assert run.returncode == 1
     assert "deck.md:3: slide 1: block option output_tolerance must be a relative tolerance" in run.stdout
+
+
+def test_an_output_locked_on_stand_in_data_is_compared_only_with_a_run_on_the_same_data(
+    tmp_path: Path,
+) -> None:
+    from deckcheck.check.output_lock import compare, record
+    from deckcheck.read.parser import parse_text
+    from deckcheck.results import BlockResult, DeckResult
+
+    (tmp_path / "pyproject.toml").write_text("")
+    deck = parse_text(tmp_path / "d.md", '# A\n\n```python tags=["show-output"]\nprint(acc)\n```\n')
+
+    def run(output: str, *standins: str) -> DeckResult:
+        block = BlockResult(0, 3, 1, "passed", output=output, standins=standins)
+        return DeckResult(str(deck.path), (block,), standins=standins)
+
+    assert record(deck, run("accuracy 0.71\n", "MNIST")) is not None
+    assert compare(deck, run("accuracy 0.99\n")) == []  # the real data: another experiment
+    assert [c.was for c in compare(deck, run("accuracy 0.69\n", "MNIST"))] == ["accuracy 0.71"]
+    record(deck, run("accuracy 0.99\n"))
+    assert [c.now for c in compare(deck, run("accuracy 0.98\n"))] == ["accuracy 0.98"]
+    assert compare(deck, run("accuracy 0.71\n", "MNIST")) == []
+    from deckcheck.check.output_lock import other_data
+
+    assert other_data(deck, run("accuracy 0.71\n", "MNIST")) == ["real data"]

@@ -7,7 +7,9 @@ the slide shows (as lines) and, per figure, a 48-pixel-wide grayscale thumbnail 
 per line), so that a change reads as a diff. Text is compared number by number with a
 relative tolerance (`output_tolerance`, a block option or deck setting; 1e-6 by default) and
 exactly between the numbers (whitespace aside: a tensor's columns move with its widths);
-figures by the largest difference of a thumbnail's pixels.
+figures by the largest difference of a thumbnail's pixels. An entry keeps the stand-in data
+sets its output rests on: a run on other data (the real MNIST after a stand-in) is another
+experiment, not compared with it.
 """
 
 from __future__ import annotations
@@ -83,12 +85,31 @@ def thumbnail(png: str) -> list[str]:
 
 def _entry(block: Block, result: BlockResult | None) -> dict:
     ran = result is not None and result.status == "passed"
-    return {
+    entry = {
         "slide": block.slide,
         "code": _digest(block.code),
         "output": shown_output(result).splitlines() if ran and result else None,
         "figures": [thumbnail(figure.png) for figure in result.figures] if ran and result else [],
     }
+    if ran and result and result.standins:
+        entry["standins"] = sorted(result.standins)
+    return entry
+
+
+def _same_data(entry: dict, result: BlockResult) -> bool:
+    return entry.get("standins", []) == sorted(result.standins)
+
+
+def other_data(deck: Deck, result: DeckResult) -> list[str]:
+    """The stand-ins of locked entries that this run's data differs from (not compared)."""
+    locked = _matched(deck, read_lock(deck))
+    return [
+        "stand-in " + ", ".join(locked[block.index]["standins"])
+        if locked[block.index].get("standins")
+        else "real data"
+        for block in result.blocks
+        if block.index in locked and block.status == "passed" and not _same_data(locked[block.index], block)
+    ]
 
 
 def _shown(deck: Deck) -> list[Block]:
@@ -146,6 +167,8 @@ def compare(deck: Deck, result: DeckResult) -> list[OutputChange]:
     for block_result in result.blocks:
         entry = locked.get(block_result.index)
         if entry is None or not isinstance(entry.get("output"), list) or block_result.status != "passed":
+            continue
+        if not _same_data(entry, block_result):
             continue
         block = deck.blocks[block_result.index]
         tolerance = block.options.output_tolerance or deck.settings.output_tolerance or DEFAULT_TOLERANCE

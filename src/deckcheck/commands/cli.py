@@ -357,6 +357,12 @@ def _locked_outputs(args: argparse.Namespace, deck: Deck, result: DeckResult, co
         return result
     locked = getattr(args, "locked_outputs", False)
     result, changes = output_lock.judge(deck, result, locked)
+    apart = output_lock.other_data(deck, result)
+    if apart:
+        console.say(
+            f"{_shown_path(deck.path)}: {len(apart)} shown output(s) locked on other data"
+            f" ({', '.join(sorted(set(apart)))}) not compared; --update-outputs locks this run's"
+        )
     for change in changes if not locked else ():
         details = "\n".join(f"  {line}" for line in change.details.splitlines())
         console.say(

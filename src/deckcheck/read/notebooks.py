@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import yaml
 from markdown_it.token import Token
@@ -60,36 +60,47 @@ class _Ignored:
 
 
 def myst_layout(tokens: list[Token], lines: list[str]) -> Layout:
+    return _notebook_layout(
+        tokens,
+        lines,
+        lambda token: MYST_CELL.match(token.info.strip()) is not None,
+        _myst_cell,
+        lambda line: _json(found.group(1)) if (found := MYST_BREAK.match(line)) else None,
+    )
+
+
+def jupytext_layout(tokens: list[Token], lines: list[str]) -> Layout:
+    return _notebook_layout(
+        tokens,
+        lines,
+        lambda token: is_block(token.info, token.content),
+        _jupytext_cell,
+        lambda line: _pairs(found.group(2)) if (found := REGION.match(line)) else None,
+    )
+
+
+def _notebook_layout(
+    tokens: list[Token],
+    lines: list[str],
+    is_cell: Callable[[Token], bool],
+    read_cell: Callable[[Token, _Ignored], Cell],
+    marker: Callable[[str], Mapping[str, object] | None],
+) -> Layout:
+    """Cells, and the slide type of each cell and of each Markdown cell's marker line (MyST's
+    `+++ {...}`, Jupytext's `<!-- #region ... -->`) outside code."""
     ignored = _Ignored()
     units: list[tuple[int, str]] = []  # (1-based line, slide type) of each cell that has one
     cells = []
     for token in _fences(tokens):
-        if MYST_CELL.match(token.info.strip()):
-            cell = _myst_cell(token, ignored)
+        if is_cell(token):
+            cell = read_cell(token, ignored)
             cells.append(cell)
             units.append((cell.line, cell.slide_type))
     inside = _fenced_lines(tokens)
     for number, line in enumerate(lines, 1):
-        found = MYST_BREAK.match(line)
-        if found and number - 1 not in inside:
-            units.append((number, _slide_type(_json(found.group(1)), number, ignored)))
-    return _layout(tokens, lines, sorted(units), cells, ignored)
-
-
-def jupytext_layout(tokens: list[Token], lines: list[str]) -> Layout:
-    ignored = _Ignored()
-    units: list[tuple[int, str]] = []
-    cells = []
-    for token in _fences(tokens):
-        if is_block(token.info, token.content):
-            cell = _jupytext_cell(token, ignored)
-            cells.append(cell)
-            units.append((cell.line, cell.slide_type))
-    inside = _fenced_lines(tokens)
-    for number, line in enumerate(lines, 1):
-        found = REGION.match(line)
-        if found and number - 1 not in inside:
-            units.append((number, _slide_type(_pairs(found.group(2)), number, ignored)))
+        metadata = marker(line) if number - 1 not in inside else None
+        if metadata is not None:
+            units.append((number, _slide_type(metadata, number, ignored)))
     return _layout(tokens, lines, sorted(units), cells, ignored)
 
 

@@ -37,7 +37,8 @@ def quarto_options(code: str) -> dict[str, str]:
 def quarto_block_options(code: str) -> BlockOptions:
     """A Quarto cell's `#|` options, as deckcheck's: `eval: false` is shown, never run;
     `include: false` hidden; `echo: false` shows the output without the code; `error: true`
-    lets the cell raise; `fig-alt` is the figures' alt text. Other keys are Quarto's business."""
+    lets the cell raise; `fig-alt` is the figures' alt text; `tags: [parameters]` holds the
+    deck's knobs. Other keys are Quarto's business."""
     found = quarto_options(code)
     tags: list[str] = []
     if found.get("eval") == "false":
@@ -46,6 +47,8 @@ def quarto_block_options(code: str) -> BlockOptions:
         tags.append("remove-cell")
     elif found.get("echo") == "false":
         tags += ["remove-cell", "show-output"]
+    if "parameters" in found.get("tags", "").strip("[]").replace(",", " ").split():
+        tags.append("parameters")  # Quarto's papermill convention, `#| tags: [parameters]`
     return BlockOptions(
         tags=tuple(tags), alt=found.get("fig-alt") or None, errors_allowed=found.get("error") == "true"
     )

@@ -31,7 +31,7 @@ pytest.importorskip("sklearn")
 from torchvision import datasets, models  # noqa: E402
 
 from deckcheck.in_kernel import offline_data  # noqa: E402
-from deckcheck.kernel import data_sets  # noqa: E402
+from deckcheck.kernel import data_sets, standin_data  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fetch_data.py"
 MNIST_FILES = [
@@ -46,13 +46,24 @@ CIFAR_FILES = [
 ]
 CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 RESNET_FILE = "hub/checkpoints/" + os.path.basename(models.ResNet18_Weights.DEFAULT.url)
+RESNET_ABOUT = data_sets.by_name("resnet18").standin
 EXPECTED_JSON = {
     "standins": [
-        {"name": "MNIST", "files": MNIST_FILES},
-        {"name": "CIFAR-10", "files": CIFAR_FILES},
-        {"name": "ResNet-18 weights", "files": [RESNET_FILE]},
+        {"name": "MNIST", "files": MNIST_FILES, "standin": "digits redrawn from scikit-learn's"},
+        {"name": "CIFAR-10", "files": CIFAR_FILES, "standin": "drawn silhouettes of its ten classes"},
+        {"name": "ResNet-18 weights", "files": [RESNET_FILE], "standin": RESNET_ABOUT},
     ]
 }
+TINY_PRETRAINING = standin_data.Pretraining(steps=2, batch=8, per_class=2)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tiny_pretraining():
+    """The stand-in ResNet-18 pre-trains for two small steps here, not about a minute and a half
+    (standins.json still names the full recipe); deck 05 checks what the full one learns."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(standin_data, "PRETRAINING", TINY_PRETRAINING)
+        yield
 
 
 class NetworkAttempt(OSError):
@@ -228,6 +239,45 @@ def test_standins_json_lists_all_three(cache):
     assert data == EXPECTED_JSON
 
 
+def test_resnet18_standin_is_pretrained_and_says_so(cache):
+    about = json.loads((cache["root"] / "standins.json").read_text())["standins"][2]["standin"]
+    assert about.startswith("a ResNet-18 pre-trained on the CIFAR-100 stand-in's 100 made-up classes")
+    assert "not on ImageNet" in about
+    saved = torch.load(cache["root"] / RESNET_FILE, weights_only=True)
+    with torch.random.fork_rng():
+        torch.manual_seed(standin_data.SEED)
+        initial = models.resnet18().state_dict()
+    convs = [name for name in initial if name.endswith("conv1.weight") or name.endswith("conv2.weight")]
+    assert len(convs) == 17 and not any(torch.equal(saved[name], initial[name]) for name in convs)
+    assert saved["bn1.running_mean"].abs().sum() > 0  # BatchNorm's statistics are the training's
+    assert torch.equal(saved["fc.weight"], initial["fc.weight"]) and saved["fc.weight"].shape == (1000, 512)
+
+
+def test_pretraining_is_seeded():
+    first, second = (standin_data.pretrained_resnet18(TINY_PRETRAINING) for _ in range(2))
+    assert all(torch.equal(first[name], second[name]) for name in first)
+
+
+def test_an_old_random_resnet_standin_is_made_again(cache, tmp_path):
+    """A cache filled before the stand-in was pre-trained lists it without saying what it is."""
+    root = tmp_path / "torch"
+    shutil.copytree(cache["root"], root)
+    listed = json.loads((root / "standins.json").read_text())
+    del listed["standins"][2]["standin"]
+    (root / "standins.json").write_text(json.dumps(listed))
+    with torch.random.fork_rng():
+        torch.manual_seed(standin_data.SEED)
+        torch.save(models.resnet18().state_dict(), root / RESNET_FILE)  # the old stand-in
+    others = {f: v for f, v in snapshot(root).items() if f in {*MNIST_FILES, *CIFAR_FILES}}
+
+    code, _, err = run(["--root", str(root)])
+    assert code == 0 and err.count("WARNING") == 1 and "ResNet-18 weights replaced" in err
+    saved, made = (torch.load(r / RESNET_FILE, weights_only=True) for r in (root, cache["root"]))
+    assert all(torch.equal(saved[name], made[name]) for name in made)
+    assert json.loads((root / "standins.json").read_text()) == EXPECTED_JSON
+    assert {f: v for f, v in snapshot(root).items() if f in others} == others
+
+
 def test_second_run_does_nothing(cache):
     before = snapshot(cache["root"])
     start = time.monotonic()
@@ -302,7 +352,7 @@ def test_interrupted_run_leaves_no_unmarked_standin(cache, tmp_path):
     code, _, _ = run(["--root", str(root)])
     assert code == 0 and (root / RESNET_FILE).is_file()
     listed = json.loads((root / "standins.json").read_text())["standins"]
-    assert listed == [{"name": "ResNet-18 weights", "files": [RESNET_FILE]}]
+    assert listed == [{"name": "ResNet-18 weights", "files": [RESNET_FILE], "standin": RESNET_ABOUT}]
 
 
 STANDIN_DECK = """---

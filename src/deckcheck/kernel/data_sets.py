@@ -9,7 +9,8 @@ loads it. `deckcheck data fetch` and the first check that needs one (check.check
     ROOT/datasets/cifar-10-batches-py/, ROOT/datasets/cifar-100-python/
     ROOT/datasets/SVHN/{train,test}_32x32.mat
     ROOT/hub/checkpoints/resnet18-f37072fd.pth
-    ROOT/standins.json          (only while something in the cache is a stand-in)
+    ROOT/standins.json          (only while something in the cache is a stand-in: each entry's
+                                 name, files, and what the stand-in is)
 
 A stand-in is listed in standins.json before its files are written (an interrupted run
 never leaves one that passes for real data). MNIST and CIFAR-10 stand-ins have the real
@@ -56,7 +57,10 @@ class DataSet:
     standin: str  # what the stand-in is, for the warning
 
     def present(self, root: Path) -> bool:
-        return all((root / name).is_file() for name in self.files)
+        """All its files are there, and if they are a stand-in, today's (a cache made before
+        the ResNet-18 stand-in was pre-trained holds random weights: they are made again)."""
+        recorded = standin_descriptions(root).get(self.name, self.standin)
+        return recorded == self.standin and all((root / name).is_file() for name in self.files)
 
 
 # --------------------------------------------------------------------------- files
@@ -85,13 +89,32 @@ def read_standins(root: Path) -> dict[str, list[str]]:
         return {}
 
 
-def write_standins(root: Path, standins: dict[str, list[str]], require_files: bool = True) -> None:
+def standin_descriptions(root: Path) -> dict[str, str]:
+    """What each listed stand-in is, as standins.json says ("" where it does not say)."""
+    try:
+        entries = json.loads((root / STANDINS_FILE).read_text("utf-8"))["standins"]
+        return {entry["name"]: str(entry.get("standin", "")) for entry in entries}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def write_standins(
+    root: Path,
+    standins: dict[str, list[str]],
+    require_files: bool = True,
+    made: DataSet | None = None,
+    pending: DataSet | None = None,
+) -> None:
     """ROOT/standins.json in the catalogue's order, or none when nothing is listed. With
-    `require_files` only entries whose files all exist are kept."""
+    `require_files` only entries whose files all exist are kept. Each entry keeps what the file
+    said its stand-in is: `made` (just written) says what it is now; `pending` (being written)
+    says nothing, so that an interrupted run leaves it outdated (DataSet.present)."""
     order = [data.name for data in DATA_SETS]
     names = sorted(standins, key=lambda n: (order.index(n) if n in order else len(order), n))
+    about = standin_descriptions(root) | ({made.name: made.standin} if made else {})
+    about.pop(pending.name if pending else "", None)
     entries = [
-        {"name": name, "files": standins[name]}
+        {"name": name, "files": standins[name]} | ({"standin": about[name]} if about.get(name) else {})
         for name in names
         if standins[name] and (not require_files or all((root / f).is_file() for f in standins[name]))
     ]
@@ -456,12 +479,17 @@ def download_resnet(root: Path) -> None:
 
 
 def write_resnet(root: Path) -> None:
+    """Random weights would teach deck 05 that pretraining does not help: pre-trained ones
+    (standin_data.PRETRAINING, about a minute and a half on two cores), on every core."""
     import torch
-    from torchvision import models
 
-    with torch.random.fork_rng():
-        torch.manual_seed(draw.SEED)
-        state = models.resnet18().state_dict()
+    threads = torch.get_num_threads()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(cores or 1)
+    try:
+        state = draw.pretrained_resnet18(draw.PRETRAINING)
+    finally:
+        torch.set_num_threads(threads)
     buffer = io.BytesIO()
     torch.save(state, buffer)
     _write(resnet_file(root), buffer.getvalue())
@@ -500,7 +528,7 @@ DATA_SETS = (
     ),
     DataSet(
         "ResNet-18 weights", r"\bResNet18_Weights\b|\bresnet18\([^)]*pretrained", (RESNET_FILE,),
-        download_resnet, write_resnet, verify_resnet, "randomly initialised weights",
+        download_resnet, write_resnet, verify_resnet, draw.PRETRAINING.describe(),
     ),
     _mnist_like(
         "FashionMNIST", "drawn clothes of its ten classes", draw.fashion_templates, box=26, fill=True
@@ -578,7 +606,7 @@ def _fetch_one(
         warn(f"{data.name}: keeping the stand-in ({why}): {data.standin}")
         return True
     standins[data.name] = list(data.files)
-    write_standins(root, standins, require_files=False)  # listed before it is written
+    write_standins(root, standins, require_files=False, pending=data)  # listed before it is written
     try:
         with _one_thread():
             data.write_standin(root)
@@ -586,6 +614,7 @@ def _fetch_one(
     except Exception as error:  # e.g. a torchvision whose files differ: the deck will say
         warn(f"{data.name}: could not make a stand-in: {describe(error)}")
         return False
+    write_standins(root, standins, require_files=False, made=data)
     warn(f"{data.name} replaced by a stand-in ({why}): {data.standin}")
     return True
 

@@ -5,7 +5,8 @@ torchvision's formats). Every class is drawn so that a model can learn it: digit
 from scikit-learn's (MNIST), silhouettes of the classes on a scene (CIFAR-10, CIFAR-100),
 clothes drawn from parts (FashionMNIST), letters and digits in a font (EMNIST, SVHN), brush
 strokes, one figure per class (KMNIST). Each picture gets a random place, size, tilt,
-distortion and noise. Imports torch only when drawing.
+distortion and noise. The ResNet-18 stand-in is trained here on the CIFAR-100 stand-in, so
+that its features transfer (deck 05). Imports torch only when drawing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 SEED = 20240607
@@ -293,6 +295,64 @@ def cifar100_looks() -> list[Look]:
         palette = [(rng.random(), rng.random(), rng.random()) for _ in range(2)]
         looks.append((scenes[(coarse + index) % len(scenes)], parts, palette))
     return looks
+
+
+# --------------------------------------------------------------------------- a pre-trained backbone
+
+
+@dataclass(frozen=True)
+class Pretraining:
+    """How the stand-in ResNet-18 learns its features: from scratch, on the CIFAR-100 stand-in's
+    hundred made-up classes (none of them a CIFAR-10 class), at the 64 px that deck 05 feeds it."""
+
+    steps: int = 100
+    batch: int = 128
+    per_class: int = 60  # pictures drawn per class (the pool the batches are sampled from)
+    side: int = 64
+    lr: float = 0.1
+
+    def describe(self) -> str:
+        return (
+            f"a ResNet-18 pre-trained on the CIFAR-100 stand-in's {len(CIFAR100_CLASSES)} made-up classes"
+            f" ({self.steps} steps of {self.batch} pictures, {self.side} px), not on ImageNet"
+        )
+
+
+PRETRAINING = Pretraining()
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # ResNet18_Weights'
+
+
+def pretrained_resnet18(how: Pretraining = PRETRAINING) -> dict[str, Tensor]:
+    """A torchvision ResNet-18 state dict (1000 outputs, as ResNet18_Weights' file), trained as
+    `how` says with SGD and a one-cycle schedule; seeded. Its head is the untrained one: deck
+    05 replaces it."""
+    import torch
+    import torch.nn.functional as F
+    from torchvision import models
+
+    gen = torch.Generator().manual_seed(SEED)
+    images = torch.cat([draw_scenes(*look, how.per_class, gen) for look in cifar100_looks()])
+    labels = torch.arange(len(CIFAR100_CLASSES)).repeat_interleave(how.per_class)
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        state = models.resnet18().state_dict()
+        model = models.resnet18(num_classes=len(CIFAR100_CLASSES))
+    opt = torch.optim.SGD(model.parameters(), lr=how.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=how.lr, total_steps=how.steps, pct_start=0.25)
+    model.train()
+    for _ in range(how.steps):
+        pick = torch.randint(len(images), (how.batch,), generator=gen)
+        mirror = (torch.rand(how.batch, generator=gen) < 0.5)[:, None, None, None]
+        x = torch.where(mirror, images[pick].flip(3), images[pick]).float() / 255
+        x = F.interpolate(x, size=(how.side, how.side), mode="bilinear", antialias=True, align_corners=False)
+        loss = F.cross_entropy(model((x - mean) / std), labels[pick])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        schedule.step()
+    trained = model.state_dict()
+    return {name: value if name.startswith("fc.") else trained[name] for name, value in state.items()}
 
 
 # --------------------------------------------------------------------------- 28x28 grey pictures

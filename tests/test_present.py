@@ -149,6 +149,22 @@ def test_a_block_edited_and_run_on_its_slide_shows_its_new_output_then_reset(
     assert deck.read_text() == DECK  # nothing run live is written to the deck
 
 
+def test_a_block_runs_in_marps_presenter_view_too(present: Present) -> None:
+    from deckcheck.publish.fit import browser
+    from deckcheck.publish.marp import browser_path
+
+    with browser(browser_path() or "") as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"http://127.0.0.1:{present.port}/demo.html?token={present.token}&view=presenter#2")
+        page.wait_for_selector('html[data-deckcheck-present="3"]')
+        assert page.locator(".bespoke-marp-presenter-container").count() == 1  # Marp's presenter view
+        _replace_code(page, 1, 'scaled = rate * 70\nprint("scaled", scaled)')
+        page.keyboard.press("Shift+Enter")
+        _editor(page, 1).locator("xpath=following-sibling::pre[1]").locator("text=scaled 7.0").wait_for(
+            timeout=30_000
+        )
+
+
 def _elapsed(page, index: int) -> str:
     return _editor(page, index).get_attribute("data-elapsed") or "?"
 

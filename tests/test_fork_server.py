@@ -92,3 +92,28 @@ def test_a_deck_never_sees_what_another_deck_forked_from_the_same_server_did(tmp
     assert tagged_processes(run.tag) == []
     drawn = {(tmp_path / f"{name}.random").read_text() for name in ("a", "b", "c")}
     assert len(drawn) == 3, "forked kernels share one random state; fresh processes would not"
+
+
+def test_closing_the_fork_server_at_once_takes_its_living_kernels_with_it(tmp_path: Path) -> None:
+    """An interrupted run closes the server `now`: a kernel it forked whose pid never reached a
+    session (SIGTERM while kernels start) must not outlive it."""
+    import os
+    import sys
+    import time
+
+    import psutil
+
+    from deckcheck.kernel.fork_server import Zygote
+
+    server = Zygote([], dict(os.environ))
+    try:
+        assert server.start()
+        argv = ["-f", str(tmp_path / "kernel.json")]  # a real kernel, on a connection file of its own
+        pid = server.fork(argv, str(tmp_path), {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        assert psutil.pid_exists(pid)
+    finally:
+        server.close(now=True)
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the forked kernel outlived its fork server"
+        time.sleep(0.1)

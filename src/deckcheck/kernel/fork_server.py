@@ -18,6 +18,7 @@ import gc
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +26,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from deckcheck import env_names
 from deckcheck.read.imports import imported_names
@@ -140,6 +143,7 @@ class Zygote:
         if process is None:
             return
         if now:
+            self._kill_children(process)
             process.kill()
         with contextlib.suppress(OSError):
             if process.stdin:
@@ -149,6 +153,19 @@ class Zygote:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def _kill_children(self, process: subprocess.Popen) -> None:
+        """Kill every kernel the zygote forked that still runs: an interrupted run may have lost
+        one's pid between the fork and its session (each is a session leader, so its group)."""
+        forking = self.lock.acquire(timeout=5)  # no fork half-way while the children are listed
+        try:
+            with contextlib.suppress(psutil.Error):
+                for child in psutil.Process(process.pid).children():
+                    with contextlib.suppress(OSError):
+                        os.killpg(child.pid, signal.SIGKILL)
+        finally:
+            if forking:
+                self.lock.release()
 
 
 class ForkedProcess:

@@ -100,9 +100,14 @@ def _same_data(entry: dict, result: BlockResult) -> bool:
     return entry.get("standins", []) == sorted(result.standins)
 
 
-def other_data(deck: Deck, result: DeckResult) -> list[str]:
+def locked_entries(deck: Deck) -> dict[int, dict]:
+    """Block index → its locked entry, read once for the comparisons of one check."""
+    return _matched(deck, read_lock(deck))
+
+
+def other_data(deck: Deck, result: DeckResult, entries: dict[int, dict] | None = None) -> list[str]:
     """The stand-ins of locked entries that this run's data differs from (not compared)."""
-    locked = _matched(deck, read_lock(deck))
+    locked = locked_entries(deck) if entries is None else entries
     return [
         "stand-in " + ", ".join(locked[block.index]["standins"])
         if locked[block.index].get("standins")
@@ -160,9 +165,9 @@ def record(deck: Deck, result: DeckResult) -> Path | None:
     return path
 
 
-def compare(deck: Deck, result: DeckResult) -> list[OutputChange]:
+def compare(deck: Deck, result: DeckResult, entries: dict[int, dict] | None = None) -> list[OutputChange]:
     """The shown outputs and figures that differ from the locked ones (none without a lock)."""
-    locked = _matched(deck, read_lock(deck))
+    locked = locked_entries(deck) if entries is None else entries
     changes = []
     for block_result in result.blocks:
         entry = locked.get(block_result.index)
@@ -241,10 +246,12 @@ def _largest_difference(old: list[str], new: list[str]) -> int:
     return max((abs(x - y) for a, b in pairs for x, y in zip(a, b, strict=False)), default=0)
 
 
-def judge(deck: Deck, result: DeckResult, locked: bool) -> tuple[DeckResult, list[OutputChange]]:
+def judge(
+    deck: Deck, result: DeckResult, locked: bool, entries: dict[int, dict] | None = None
+) -> tuple[DeckResult, list[OutputChange]]:
     """Compare with the lock. `locked`: each change fails its block (`output changed`, the diff
     under it); otherwise the result is as it was and the changes are warnings to print."""
-    changes = compare(deck, result)
+    changes = compare(deck, result, entries)
     if not locked or not changes:
         return result, changes
     by_block = {change.index: change for change in changes}

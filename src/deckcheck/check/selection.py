@@ -69,18 +69,18 @@ class _Parser:
         raise ExpressionError(f"at column {column}: expected {expected}; got {got or 'end of input'}")
 
     def expression(self) -> Matcher:
-        parts = [self.conjunction()]
-        while self.peek() == "or":
-            self.index += 1
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else lambda m: any(part(m) for part in parts)
+        return self._joined("or", self.conjunction, any)
 
     def conjunction(self) -> Matcher:
-        parts = [self.negation()]
-        while self.peek() == "and":
+        return self._joined("and", self.negation, all)
+
+    def _joined(self, word: str, part: Callable[[], Matcher], combine: Callable[..., bool]) -> Matcher:
+        """`part (word part)*`: one matcher, or the parts combined (any for or, all for and)."""
+        parts = [part()]
+        while self.peek() == word:
             self.index += 1
-            parts.append(self.negation())
-        return parts[0] if len(parts) == 1 else lambda m: all(part(m) for part in parts)
+            parts.append(part())
+        return parts[0] if len(parts) == 1 else lambda m: combine(p(m) for p in parts)
 
     def negation(self) -> Matcher:
         token = self.peek()

@@ -62,24 +62,22 @@ def _positive(text: str) -> float:
     return value
 
 
-def _jobs(text: str) -> int:
+def _whole(text: str, least: int, says: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be {says}: {text!r}")
     return value
+
+
+def _jobs(text: str) -> int:
+    return _whole(text, 1, "at least 1")
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
+    return _whole(text, 0, "0 or more")
 
 
 def _warning_filter(text: str) -> str:
@@ -356,8 +354,9 @@ def _locked_outputs(args: argparse.Namespace, deck: Deck, result: DeckResult, co
             console.say(f"outputs locked: {_shown_path(written)}")
         return result
     locked = getattr(args, "locked_outputs", False)
-    result, changes = output_lock.judge(deck, result, locked)
-    apart = output_lock.other_data(deck, result)
+    entries = output_lock.locked_entries(deck)
+    result, changes = output_lock.judge(deck, result, locked, entries)
+    apart = output_lock.other_data(deck, result, entries)
     if apart:
         console.say(
             f"{_shown_path(deck.path)}: {len(apart)} shown output(s) locked on other data"
